@@ -1,0 +1,1 @@
+//! `textwgan prepare`: corpus files in, a versioned dataset directory out.

@@ -1,0 +1,1 @@
+//! Reading corpus text: encodings, line endings, BOM, invalid bytes, `.gz`.

@@ -1,0 +1,7 @@
+//! textwgan: Wasserstein GANs with gradient penalty on text and other discrete sequences.
+//!
+//! Data flows one way: corpus → [`data`] (dataset) → [`model`] → [`train`] (checkpoints)
+//! → [`sample`] (text) → [`eval`] (metrics). [`baseline`] gives Markov-chain reference points.
+
+pub mod data;
+pub mod util;

@@ -1,0 +1,35 @@
+//! The `textwgan` command line: parses arguments and calls the library.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Wasserstein GANs with gradient penalty on text.
+#[derive(Parser)]
+#[command(name = "textwgan", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the version and build features.
+    Version,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Version => {
+            println!("textwgan {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
