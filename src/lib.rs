@@ -4,4 +4,5 @@
 //! → [`sample`] (text) → [`eval`] (metrics). [`baseline`] gives Markov-chain reference points.
 
 pub mod data;
+pub mod rng;
 pub mod util;
