@@ -4,5 +4,6 @@
 //! → [`sample`] (text) → [`eval`] (metrics). [`baseline`] gives Markov-chain reference points.
 
 pub mod data;
+pub mod model;
 pub mod rng;
 pub mod util;

@@ -1,0 +1,90 @@
+//! Channels-last layers. Activations are `[batch, seq, channels]`; a kernel-`k` convolution
+//! with `(k-1)/2` zero padding is an unfold (`[batch, seq, k·channels]`) followed by one
+//! matrix product with a `[k·in, out]` weight whose row `j·in + i` is the paper layout's
+//! `weight[out][i][j]`.
+
+use burn::tensor::{backend::Backend, Tensor};
+
+/// `x·w + b` on rows: `x` is `[n, in]`, `w` is `[in, out]`, `b` is `[1, out]`.
+pub fn dense<B: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>, b: Tensor<B, 2>) -> Tensor<B, 2> {
+    x.matmul(w) + b
+}
+
+/// Zero-pads the sequence axis by `(k-1)/2` on each side and concatenates the `k` shifted
+/// windows along channels: `[n, l, c]` → `[n, l, k·c]`, where channel `j·c + i` at
+/// position `t` holds input channel `i` at position `t + j - (k-1)/2` (zero outside).
+pub fn unfold<B: Backend>(x: Tensor<B, 3>, k: usize) -> Tensor<B, 3> {
+    if k == 1 {
+        return x;
+    }
+    let [n, l, c] = x.dims();
+    let p = (k - 1) / 2;
+    let zeros = Tensor::<B, 3>::zeros([n, p, c], &x.device());
+    let padded = Tensor::cat(vec![zeros.clone(), x, zeros], 1);
+    let windows = (0..k).map(|j| padded.clone().narrow(1, j, l)).collect();
+    Tensor::cat(windows, 2)
+}
+
+/// A kernel-`k` convolution, channels-last: `[n, l, c]` → `[n, l, out]`, with `w` of shape
+/// `[k·c, out]` and an optional bias `[1, out]`.
+pub fn conv<B: Backend>(
+    x: Tensor<B, 3>,
+    w: Tensor<B, 2>,
+    b: Option<Tensor<B, 2>>,
+    k: usize,
+) -> Tensor<B, 3> {
+    let [n, l, _] = x.dims();
+    let out = w.dims()[1];
+    let cols = unfold(x, k);
+    let kc = cols.dims()[2];
+    let y = cols.reshape([n * l, kc]).matmul(w);
+    let y = match b {
+        Some(b) => y + b,
+        None => y,
+    };
+    y.reshape([n, l, out])
+}
+
+/// The weight of the transposed convolution (the input-gradient of [`conv`]): from `[k·c,
+/// out]` to `[k·out, c]`, the kernel flipped and in/out swapped. Differentiable in `w`.
+pub fn transpose_weight<B: Backend>(w: Tensor<B, 2>, k: usize) -> Tensor<B, 2> {
+    let [kc, out] = w.dims();
+    let c = kc / k;
+    w.reshape([k, c, out])
+        .flip([0])
+        .swap_dims(1, 2)
+        .reshape([k * out, c])
+}
+
+/// The transposed convolution of `delta` (`[n, l, out]`) with the weight of a kernel-`k`
+/// [`conv`] (`[k·c, out]`): the gradient of `Σ conv(x)·delta` with respect to `x`.
+pub fn conv_transpose<B: Backend>(delta: Tensor<B, 3>, w: Tensor<B, 2>, k: usize) -> Tensor<B, 3> {
+    conv(delta, transpose_weight(w, k), None, k)
+}
+
+/// The paper-layout weight `[out, in, k]` of a channels-last weight `[k·in, out]`
+/// (as a flat row-major vector), for export.
+pub fn to_paper_layout(w: &[f32], k: usize, inp: usize, out: usize) -> Vec<f32> {
+    let mut v = vec![0f32; out * inp * k];
+    for j in 0..k {
+        for i in 0..inp {
+            for o in 0..out {
+                v[(o * inp + i) * k + j] = w[(j * inp + i) * out + o];
+            }
+        }
+    }
+    v
+}
+
+/// One residual block, `h + scale · conv2(relu(conv1(relu(h))))`.
+pub fn residual_block<B: Backend>(
+    h: Tensor<B, 3>,
+    w: [Tensor<B, 2>; 4],
+    k: usize,
+    scale: f64,
+) -> Tensor<B, 3> {
+    let [w1, b1, w2, b2] = w;
+    let a1 = conv(burn::tensor::activation::relu(h.clone()), w1, Some(b1), k);
+    let a2 = conv(burn::tensor::activation::relu(a1), w2, Some(b2), k);
+    h + a2.mul_scalar(scale)
+}
