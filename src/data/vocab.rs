@@ -23,11 +23,17 @@ impl Vocab {
     /// Panics if a symbol repeats or if there are more than `u16::MAX - 1` symbols;
     /// callers build `symbols` from a deduplicated, capped count table.
     pub fn from_symbols(symbols: Vec<char>) -> Vocab {
-        assert!(symbols.len() + RESERVED <= u16::MAX as usize, "vocabulary too large");
+        assert!(
+            symbols.len() + RESERVED <= u16::MAX as usize,
+            "vocabulary too large"
+        );
         let mut index = HashMap::with_capacity(symbols.len());
         for (i, &c) in symbols.iter().enumerate() {
             let prev = index.insert(c, (i + RESERVED) as u16);
-            assert!(prev.is_none(), "symbol {c:?} appears twice in the vocabulary");
+            assert!(
+                prev.is_none(),
+                "symbol {c:?} appears twice in the vocabulary"
+            );
         }
         Vocab { symbols, index }
     }
