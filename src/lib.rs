@@ -6,4 +6,5 @@
 pub mod data;
 pub mod model;
 pub mod rng;
+pub mod train;
 pub mod util;

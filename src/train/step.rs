@@ -1,0 +1,157 @@
+//! One critic step and one generator step of WGAN-GP.
+//!
+//! Networks live on the inner (non-autodiff) backend; each step lifts the parameters it
+//! trains into the autodiff graph, runs one ordinary backward and applies Adam.
+
+use super::adam::Adam;
+use crate::data::IdRows;
+use crate::model::{critic, generator, Net};
+use crate::rng::Rng;
+use burn::tensor::{backend::AutodiffBackend, backend::Backend, Tensor, TensorData};
+
+/// The losses of one critic step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CriticStats {
+    /// `mean D(fake) − mean D(real) + λ·GP`.
+    pub loss: f64,
+    /// The Wasserstein estimate `mean D(real) − mean D(fake)`.
+    pub wasserstein: f64,
+    /// The gradient penalty `mean (‖∇D(x̂)‖ − 1)²` (without λ).
+    pub gp: f64,
+}
+
+/// One-hot rows `[n, seq_len, vocab]` of the given rows of `ids`.
+pub fn one_hot<B: Backend>(
+    ids: &IdRows,
+    rows: &[usize],
+    vocab: usize,
+    device: &B::Device,
+) -> Tensor<B, 3> {
+    let l = ids.seq_len;
+    let mut v = vec![0f32; rows.len() * l * vocab];
+    for (b, &r) in rows.iter().enumerate() {
+        for (t, &id) in ids.row(r).iter().enumerate() {
+            v[(b * l + t) * vocab + id as usize] = 1.0;
+        }
+    }
+    Tensor::from_data(TensorData::new(v, [rows.len(), l, vocab]), device)
+}
+
+/// Standard normal noise `[n, dim]` from `rng`.
+pub fn noise<B: Backend>(rng: &mut Rng, n: usize, dim: usize, device: &B::Device) -> Tensor<B, 2> {
+    let mut v = vec![0f32; n * dim];
+    rng.fill_normal(&mut v);
+    Tensor::from_data(TensorData::new(v, [n, dim]), device)
+}
+
+/// One interpolation weight α ~ U(0, 1) per sample, `[n, 1, 1]`.
+pub fn alphas<B: Backend>(rng: &mut Rng, n: usize, device: &B::Device) -> Tensor<B, 3> {
+    let v: Vec<f32> = (0..n).map(|_| rng.uniform() as f32).collect();
+    Tensor::from_data(TensorData::new(v, [n, 1, 1]), device)
+}
+
+fn scalar<B: Backend>(t: Tensor<B, 1>) -> f64 {
+    t.into_data()
+        .convert::<f64>()
+        .to_vec::<f64>()
+        .expect("a float scalar")[0]
+}
+
+fn lift<A: AutodiffBackend>(net: &Net<A::InnerBackend>, track: bool) -> Net<A> {
+    net.map(|t| {
+        let t = Tensor::<A, 2>::from_inner(t);
+        if track {
+            t.require_grad()
+        } else {
+            t
+        }
+    })
+}
+
+fn grads_of<A: AutodiffBackend>(
+    net: &Net<A>,
+    grads: &A::Gradients,
+) -> Vec<Tensor<A::InnerBackend, 2>> {
+    net.params
+        .iter()
+        .map(|p| {
+            p.grad(grads)
+                .unwrap_or_else(|| Tensor::zeros(p.dims(), &p.device().clone()))
+        })
+        .collect()
+}
+
+/// `x̂ = real + α(fake − real)` with one α per sample (`alpha` is `[n, 1, 1]`).
+pub fn interpolate<B: Backend>(
+    real: Tensor<B, 3>,
+    fake: Tensor<B, 3>,
+    alpha: Tensor<B, 3>,
+) -> Tensor<B, 3> {
+    real.clone() + (fake - real) * alpha
+}
+
+/// One critic step on a batch of `real` one-hot rows, fakes from noise `z`, and per-sample
+/// interpolation weights `alpha` (`[n, 1, 1]`): minimises
+/// `mean D(fake) − mean D(real) + λ · mean (‖∇ₓD(x̂)‖ − 1)²`, `x̂ = real + α(fake − real)`.
+#[allow(clippy::too_many_arguments)]
+pub fn critic_step<A: AutodiffBackend>(
+    gen: &Net<A::InnerBackend>,
+    critic_net: &mut Net<A::InnerBackend>,
+    adam: &mut Adam<A::InnerBackend>,
+    real: Tensor<A::InnerBackend, 3>,
+    z: Tensor<A::InnerBackend, 2>,
+    alpha: Tensor<A::InnerBackend, 3>,
+    lambda: f64,
+    gp_eps: f64,
+) -> CriticStats {
+    let fake = generator::forward(gen, z);
+    critic_step_on::<A>(critic_net, adam, real, fake, alpha, lambda, gp_eps)
+}
+
+/// The critic step of [`critic_step`] on given `fake` rows.
+pub fn critic_step_on<A: AutodiffBackend>(
+    critic_net: &mut Net<A::InnerBackend>,
+    adam: &mut Adam<A::InnerBackend>,
+    real: Tensor<A::InnerBackend, 3>,
+    fake: Tensor<A::InnerBackend, 3>,
+    alpha: Tensor<A::InnerBackend, 3>,
+    lambda: f64,
+    gp_eps: f64,
+) -> CriticStats {
+    let n = real.dims()[0];
+    let x_hat = interpolate(real.clone(), fake.clone(), alpha);
+    let d = lift::<A>(critic_net, true);
+    let both = Tensor::<A, 3>::from_inner(Tensor::cat(vec![real, fake], 0));
+    let scores = critic::forward(&d, both);
+    let d_real = scores.clone().narrow(0, 0, n).mean();
+    let d_fake = scores.narrow(0, n, n).mean();
+    let masks = critic::masks(critic_net, x_hat).map(Tensor::<A, 3>::from_inner);
+    let gp = critic::gradient_penalty(critic::input_gradient(&d, &masks, n), gp_eps);
+    let loss = d_fake.clone() - d_real.clone() + gp.clone().mul_scalar(lambda);
+    let grads = loss.backward();
+    let g = grads_of(&d, &grads);
+    adam.step(&mut critic_net.params, g);
+    CriticStats {
+        loss: scalar(loss.inner()),
+        wasserstein: scalar(d_real.inner()) - scalar(d_fake.inner()),
+        gp: scalar(gp.inner()),
+    }
+}
+
+/// One generator step with noise `z`: minimises `−mean D(G(z))`; the critic is constant.
+/// Returns the generator loss.
+pub fn generator_step<A: AutodiffBackend>(
+    gen: &mut Net<A::InnerBackend>,
+    critic_net: &Net<A::InnerBackend>,
+    adam: &mut Adam<A::InnerBackend>,
+    z: Tensor<A::InnerBackend, 2>,
+) -> f64 {
+    let g = lift::<A>(gen, true);
+    let d = lift::<A>(critic_net, false);
+    let fake = generator::forward(&g, Tensor::from_inner(z));
+    let loss = critic::forward(&d, fake).mean().neg();
+    let grads = loss.backward();
+    let gr = grads_of(&g, &grads);
+    adam.step(&mut gen.params, gr);
+    scalar(loss.inner())
+}
