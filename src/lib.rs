@@ -4,7 +4,9 @@
 //! → [`sample`] (text) → [`eval`] (metrics). [`baseline`] gives Markov-chain reference points.
 
 pub mod data;
+pub mod device;
 pub mod model;
 pub mod rng;
+pub mod sample;
 pub mod train;
 pub mod util;

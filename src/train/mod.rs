@@ -4,7 +4,9 @@ pub mod adam;
 pub mod batches;
 pub mod checkpoint;
 
+pub mod cli;
 pub mod config;
+pub mod evaluate;
 pub mod metrics;
 pub mod run;
 pub mod safetensors;

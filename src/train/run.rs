@@ -6,6 +6,7 @@ use super::adam::Adam;
 use super::batches::{Batches, Cursor};
 use super::checkpoint::{self, adam_configs, RunInfo, TrainState};
 use super::config::TrainConfig;
+use super::evaluate::Evaluator;
 use super::metrics::MetricsLog;
 use super::step::{alphas, critic_step, generator_step, noise, one_hot, CriticStats};
 use crate::data::IdRows;
@@ -226,6 +227,15 @@ pub fn train<A: AutodiffBackend>(
     );
     pb.set_position(state.iteration);
     let plain = !crate::util::stderr_is_terminal();
+    let evaluator = if log.eval_every > 0 {
+        Some(Evaluator::new(data, log.eval_samples, log.eval_max_n, t.seed)?)
+    } else {
+        None
+    };
+    if let (Some(ev), 0) = (&evaluator, state.iteration) {
+        metrics.append(&ev.floor(&data.train))?;
+        metrics.append(&ev.evaluate(&state.gen, 0, run_dir, device)?)?;
+    }
     while state.iteration < target {
         let mut stats = Vec::with_capacity(t.n_critic);
         for _ in 0..t.n_critic {
@@ -284,6 +294,11 @@ pub fn train<A: AutodiffBackend>(
                 eprintln!("iter {it}/{target}  {ips:.3} it/s  {msg}");
             } else {
                 pb.set_message(msg);
+            }
+        }
+        if let Some(ev) = &evaluator {
+            if it % log.eval_every == 0 {
+                metrics.append(&ev.evaluate(&state.gen, it, run_dir, device)?)?;
             }
         }
         let interrupted = stop.load(Ordering::SeqCst);
