@@ -4,6 +4,7 @@
 //! → [`sample`] (text) → [`eval`] (metrics). [`baseline`] gives Markov-chain reference points.
 
 pub mod data;
+pub mod eval;
 pub mod model;
 pub mod rng;
 pub mod util;
