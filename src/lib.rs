@@ -3,6 +3,7 @@
 //! Data flows one way: corpus → [`data`] (dataset) → [`model`] → [`train`] (checkpoints)
 //! → [`sample`] (text) → [`eval`] (metrics). [`baseline`] gives Markov-chain reference points.
 
+pub mod baseline;
 pub mod data;
 pub mod eval;
 pub mod model;
