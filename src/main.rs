@@ -15,6 +15,8 @@ struct Cli {
 enum Command {
     /// Print the version and build features.
     Version,
+    /// Turn corpus files into a dataset directory (vocabulary, id rows, holdout split).
+    Prepare(textwgan::data::prepare::PrepareArgs),
 }
 
 fn main() -> ExitCode {
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
             println!("textwgan {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Prepare(args) => textwgan::data::prepare::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

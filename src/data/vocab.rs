@@ -23,11 +23,17 @@ impl Vocab {
     /// Panics if a symbol repeats or if there are more than `u16::MAX - 1` symbols;
     /// callers build `symbols` from a deduplicated, capped count table.
     pub fn from_symbols(symbols: Vec<char>) -> Vocab {
-        assert!(symbols.len() + RESERVED <= u16::MAX as usize, "vocabulary too large");
+        assert!(
+            symbols.len() + RESERVED <= u16::MAX as usize,
+            "vocabulary too large"
+        );
         let mut index = HashMap::with_capacity(symbols.len());
         for (i, &c) in symbols.iter().enumerate() {
             let prev = index.insert(c, (i + RESERVED) as u16);
-            assert!(prev.is_none(), "symbol {c:?} appears twice in the vocabulary");
+            assert!(
+                prev.is_none(),
+                "symbol {c:?} appears twice in the vocabulary"
+            );
         }
         Vocab { symbols, index }
     }
@@ -62,5 +68,62 @@ impl Vocab {
     /// Encodes every character of `s` (no cutting, no padding).
     pub fn encode(&self, s: &str) -> Vec<u16> {
         s.chars().map(|c| self.id(c)).collect()
+    }
+
+    /// The vocabulary `prepare` builds from symbol counts: symbols with at least `min_count`
+    /// occurrences, by descending count, ties by ascending code point, at most
+    /// `max_vocab - 2` of them (PAD and UNK take the first two ids).
+    pub fn from_counts<I: IntoIterator<Item = (char, u64)>>(
+        counts: I,
+        max_vocab: usize,
+        min_count: u64,
+    ) -> Vocab {
+        let mut v: Vec<(char, u64)> = counts
+            .into_iter()
+            .filter(|&(_, n)| n > 0 && n >= min_count)
+            .collect();
+        v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let keep = max_vocab
+            .saturating_sub(RESERVED)
+            .min(u16::MAX as usize - RESERVED);
+        v.truncate(keep);
+        Vocab::from_symbols(v.into_iter().map(|(c, _)| c).collect())
+    }
+
+    /// SHA-256 (lowercase hex) of the canonical form: the ASCII bytes `textwgan-vocab-v1\n`
+    /// followed by the code point of each text symbol, in id order, as 4 little-endian bytes.
+    pub fn hash(&self) -> String {
+        let mut bytes = b"textwgan-vocab-v1\n".to_vec();
+        for &c in &self.symbols {
+            bytes.extend_from_slice(&(c as u32).to_le_bytes());
+        }
+        crate::util::sha256_hex(&bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_counts_orders_by_count_then_code_point_and_caps() {
+        let counts = [('b', 5), ('a', 5), ('z', 9), ('`', 1), ('q', 0), ('c', 2)];
+        let v = Vocab::from_counts(counts, 100, 1);
+        assert_eq!(v.symbols(), ['z', 'a', 'b', 'c', '`']);
+        assert_eq!((v.id('z'), v.id('`'), v.id('q')), (2, 6, UNK));
+        let v = Vocab::from_counts(counts, 4, 1);
+        assert_eq!(v.symbols(), ['z', 'a']);
+        assert_eq!(v.len(), 4);
+        let v = Vocab::from_counts(counts, 100, 3);
+        assert_eq!(v.symbols(), ['z', 'a', 'b']);
+    }
+
+    #[test]
+    fn hash_is_of_the_documented_canonical_form() {
+        let v = Vocab::from_symbols(vec!['a', 'é']);
+        let mut bytes = b"textwgan-vocab-v1\n".to_vec();
+        bytes.extend_from_slice(&[0x61, 0, 0, 0, 0xE9, 0, 0, 0]);
+        assert_eq!(v.hash(), crate::util::sha256_hex(&bytes));
+        assert_ne!(v.hash(), Vocab::from_symbols(vec!['é', 'a']).hash());
     }
 }

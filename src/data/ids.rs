@@ -1,0 +1,158 @@
+//! The id files `train.ids` and `holdout.ids`.
+//!
+//! Layout (all integers little-endian), 56 header bytes then the payload:
+//!
+//! | bytes | field |
+//! | --- | --- |
+//! | 0..8 | magic `TWGNIDS\0` |
+//! | 8..12 | format version (u32, currently 1) |
+//! | 12..16 | `seq_len` (u32, ≥ 1) |
+//! | 16..24 | `rows` (u64) |
+//! | 24..56 | SHA-256 of the payload |
+//! | 56.. | `rows × seq_len` ids, u16 each, row-major, PAD-filled |
+
+use super::dataset::IdRows;
+use anyhow::{bail, Context, Result};
+use sha2::Digest;
+use std::path::Path;
+
+/// The first 8 bytes of every id file.
+pub const MAGIC: &[u8; 8] = b"TWGNIDS\0";
+/// The id file format version this build writes and reads.
+pub const VERSION: u32 = 1;
+/// Size of the header in bytes.
+pub const HEADER_LEN: usize = 56;
+
+fn payload(rows: &IdRows) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rows.ids.len() * 2);
+    for &id in &rows.ids {
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+    out
+}
+
+/// SHA-256 (hex) of the payload of `rows`: the checksum stored in the id-file header and in
+/// `meta.json`.
+pub fn ids_sha256(rows: &IdRows) -> String {
+    crate::util::sha256_hex(&payload(rows))
+}
+
+/// The complete bytes of an id file for `rows`.
+pub fn encode_ids(rows: &IdRows) -> Result<Vec<u8>> {
+    let seq_len = u32::try_from(rows.seq_len).context("seq_len does not fit the id file")?;
+    let body = payload(rows);
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&seq_len.to_le_bytes());
+    out.extend_from_slice(&(rows.rows() as u64).to_le_bytes());
+    out.extend_from_slice(&sha2::Sha256::digest(&body));
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Writes `rows` to `path` atomically (see [`crate::util::write_atomic`]).
+pub fn write_ids(path: &Path, rows: &IdRows) -> Result<()> {
+    crate::util::write_atomic(path, &encode_ids(rows)?)
+}
+
+/// Reads an id file, verifying magic, version, shape and checksum; returns the rows and the
+/// payload checksum (hex).
+pub fn read_ids_checked(path: &Path) -> Result<(IdRows, String)> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    decode_ids(&bytes).with_context(|| {
+        format!(
+            "{} is not a valid id file; re-run `textwgan prepare` to rebuild the dataset",
+            path.display()
+        )
+    })
+}
+
+/// Reads an id file written by [`write_ids`]. A file that is truncated, padded, altered or
+/// of another format is refused with a message naming it and saying to re-run prepare.
+pub fn read_ids(path: &Path) -> Result<IdRows> {
+    Ok(read_ids_checked(path)?.0)
+}
+
+fn decode_ids(bytes: &[u8]) -> Result<(IdRows, String)> {
+    if bytes.len() < HEADER_LEN {
+        bail!(
+            "only {} bytes, shorter than the {HEADER_LEN}-byte header",
+            bytes.len()
+        );
+    }
+    if &bytes[..8] != MAGIC {
+        bail!("wrong magic bytes (not a textwgan id file)");
+    }
+    let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap_or_default());
+    let version = u32_at(8);
+    if version != VERSION {
+        bail!("format version {version}; this build reads version {VERSION}");
+    }
+    let seq_len = u32_at(12) as usize;
+    let rows = u64::from_le_bytes(bytes[16..24].try_into().unwrap_or_default());
+    if seq_len == 0 {
+        bail!("header says seq_len 0");
+    }
+    let want = usize::try_from(rows)
+        .ok()
+        .and_then(|r| r.checked_mul(seq_len))
+        .and_then(|n| n.checked_mul(2));
+    let body = &bytes[HEADER_LEN..];
+    if want != Some(body.len()) {
+        bail!(
+            "truncated or padded: the header says {rows} rows × {seq_len} ids but the file \
+             holds {} payload bytes",
+            body.len()
+        );
+    }
+    let sum = sha2::Sha256::digest(body);
+    if sum[..] != bytes[24..56] {
+        bail!("checksum mismatch: the ids were altered or corrupted");
+    }
+    let ids = body
+        .chunks_exact(2)
+        .map(|p| u16::from_le_bytes([p[0], p[1]]))
+        .collect();
+    Ok((IdRows::new(seq_len, ids), crate::util::hex(&sum)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_layout_is_as_documented() {
+        let rows = IdRows::new(2, vec![1, 258, 3, 0]);
+        let b = encode_ids(&rows).unwrap();
+        assert_eq!(&b[..8], b"TWGNIDS\0");
+        assert_eq!(&b[8..24], &[1, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&b[56..], &[1, 0, 2, 1, 3, 0, 0, 0]);
+        let sum = crate::util::sha256_hex(&[1, 0, 2, 1, 3, 0, 0, 0]);
+        assert_eq!(crate::util::hex(&b[24..56]), sum);
+        assert_eq!(decode_ids(&b).unwrap(), (rows, sum));
+    }
+
+    #[test]
+    fn damaged_files_are_refused() {
+        let b = encode_ids(&IdRows::new(3, vec![5; 12])).unwrap();
+        let mut flipped = b.clone();
+        flipped[60] ^= 1;
+        let mut shape = b.clone();
+        shape[16] = 3;
+        let cases = [
+            (b[..b.len() - 2].to_vec(), "truncated"),
+            ([&b[..], &[0, 0]].concat(), "padded"),
+            (flipped, "checksum"),
+            (shape, "truncated or padded"),
+            (b[..20].to_vec(), "header"),
+            ([b"XX", &b[2..]].concat(), "magic"),
+        ];
+        for (bytes, want) in cases {
+            let e = decode_ids(&bytes).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+        }
+        let empty = encode_ids(&IdRows::new(4, vec![])).unwrap();
+        assert_eq!(decode_ids(&empty).unwrap().0.rows(), 0);
+    }
+}
