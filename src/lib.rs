@@ -3,8 +3,10 @@
 //! Data flows one way: corpus → [`data`] (dataset) → [`model`] → [`train`] (checkpoints)
 //! → [`sample`] (text) → [`eval`] (metrics). [`baseline`] gives Markov-chain reference points.
 
+pub mod baseline;
 pub mod data;
 pub mod device;
+pub mod eval;
 pub mod model;
 pub mod rng;
 pub mod sample;

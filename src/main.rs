@@ -17,7 +17,14 @@ enum Command {
     Version,
     /// Turn corpus files into a dataset directory (vocabulary, id rows, holdout split).
     Prepare(textwgan::data::prepare::PrepareArgs),
+    /// Train (or resume) a WGAN-GP on a prepared dataset.
+    Train(textwgan::train::cli::TrainArgs),
+    /// Write sentences sampled from a trained generator.
+    Sample(textwgan::sample::SampleArgs),
 }
+
+/// Exit status after Ctrl-C (128 + SIGINT), once the checkpoint is written.
+const INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,6 +34,11 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Prepare(args) => textwgan::data::prepare::run(&args),
+        Command::Train(args) => match textwgan::train::cli::run(&args) {
+            Ok(textwgan::train::Outcome::Interrupted { .. }) => return ExitCode::from(INTERRUPTED),
+            other => other.map(|_| ()),
+        },
+        Command::Sample(args) => textwgan::sample::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,233 @@
+//! Statistics of a set of rows (samples, or real held-out lines) against a corpus:
+//! JS per order and mode, precision, coverage, distinct-n, unique ratio, verbatim copies,
+//! per-position entropy and the length histogram.
+
+use super::divergence::{compare, JsReport, OrderStats, PerOrder};
+use super::ngrams::{NgramTable, MAX_N};
+use crate::data::{IdRows, PAD};
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// What eval knows about the reference corpus: n-gram tables of orders 1..=max_n over its
+/// padded rows, its length histogram and its per-position entropy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorpusStats {
+    /// Symbols per row.
+    pub seq_len: usize,
+    /// Number of rows.
+    pub rows: u64,
+    /// Tables of orders 1..=max_n (index 0 = order 1).
+    pub tables: Vec<NgramTable>,
+    /// `lengths[l]` = rows whose text has `l` symbols, `l` in `0..=seq_len`.
+    pub lengths: Vec<u64>,
+    /// Entropy in bits of the id at each position of the padded rows (PAD counts as a symbol).
+    pub position_entropy: Vec<f64>,
+}
+
+impl CorpusStats {
+    /// Counts everything for `rows`; `max_n` must be in `1..=6`.
+    pub fn build(rows: &IdRows, max_n: usize) -> Result<CorpusStats> {
+        check_max_n(max_n)?;
+        let tables = (1..=max_n).map(|n| NgramTable::from_rows(rows, n)).collect();
+        Ok(CorpusStats {
+            seq_len: rows.seq_len,
+            rows: rows.rows() as u64,
+            tables,
+            lengths: length_histogram(rows),
+            position_entropy: position_entropy(rows),
+        })
+    }
+
+    /// Highest order counted.
+    pub fn max_n(&self) -> usize {
+        self.tables.len()
+    }
+
+    /// The table of order `n` (1-based), if counted.
+    pub fn table(&self, n: usize) -> Option<&NgramTable> {
+        n.checked_sub(1).and_then(|i| self.tables.get(i))
+    }
+}
+
+/// Refuses an n-gram order outside `1..=6`.
+pub fn check_max_n(max_n: usize) -> Result<()> {
+    if !(1..=MAX_N).contains(&max_n) {
+        bail!("--max-n must be between 1 and {MAX_N} (got {max_n})");
+    }
+    Ok(())
+}
+
+/// Unpadded id sequences → fixed rows of `seq_len`: each sequence ends at its first PAD (if any)
+/// and is cut to `seq_len`, then right-padded with PAD.
+pub fn pad_rows(seqs: &[Vec<u16>], seq_len: usize) -> IdRows {
+    let cut: Vec<&[u16]> = seqs
+        .iter()
+        .map(|s| {
+            let end = s.iter().position(|&t| t == PAD).unwrap_or(s.len());
+            &s[..end.min(seq_len)]
+        })
+        .collect();
+    IdRows::from_sequences(seq_len.max(1), &cut)
+}
+
+/// JS divergence of `samples` (unpadded id sequences, cut to the reference's seq_len here)
+/// against `reference`, orders `1..=min(max_n, reference.max_n())`, both modes.
+/// Fast enough for training-time evaluation (a few milliseconds for 640 samples).
+pub fn js_report(samples: &[Vec<u16>], reference: &CorpusStats, max_n: usize) -> JsReport {
+    let rows = pad_rows(samples, reference.seq_len);
+    JsReport::from_orders(&compare_orders(&rows, reference, max_n))
+}
+
+fn compare_orders(rows: &IdRows, reference: &CorpusStats, max_n: usize) -> Vec<OrderStats> {
+    let top = max_n.min(reference.max_n());
+    (1..=top)
+        .map(|n| compare(&NgramTable::from_rows(rows, n), &reference.tables[n - 1]))
+        .collect()
+}
+
+/// `lengths[l]` = rows whose unpadded text has `l` symbols.
+pub fn length_histogram(rows: &IdRows) -> Vec<u64> {
+    let mut h = vec![0u64; rows.seq_len + 1];
+    for r in 0..rows.rows() {
+        h[rows.text_row(r).len()] += 1;
+    }
+    h
+}
+
+/// Shannon entropy (bits) of the id at each position over all rows (padded rows; PAD is a
+/// symbol, so the length distribution shows up too). 0 for an empty row set.
+pub fn position_entropy(rows: &IdRows) -> Vec<f64> {
+    let n = rows.rows();
+    let mut col = vec![0u16; n];
+    (0..rows.seq_len)
+        .map(|t| {
+            for (r, c) in col.iter_mut().enumerate() {
+                *c = rows.ids[r * rows.seq_len + t];
+            }
+            col.sort_unstable();
+            entropy_of_sorted(&col)
+        })
+        .collect()
+}
+
+fn entropy_of_sorted(v: &[u16]) -> f64 {
+    let total = v.len() as f64;
+    let mut h = 0.0;
+    let mut i = 0;
+    while i < v.len() {
+        let j = i + v[i..].iter().take_while(|&&x| x == v[i]).count();
+        let p = (j - i) as f64 / total;
+        h -= p * p.log2();
+        i = j;
+    }
+    h.max(0.0)
+}
+
+/// How many of a set's rows copy a training row verbatim (unpadded text compared exactly).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Verbatim {
+    /// Rows equal to some training row.
+    pub count: u64,
+    /// `count / rows` (`None` for an empty set).
+    pub share: Option<f64>,
+}
+
+/// Everything eval reports about one row set (the samples, or the real held-out lines).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetReport {
+    /// Number of rows.
+    pub rows: u64,
+    /// JS divergence against the corpus, both modes.
+    pub js: JsReport,
+    /// The other statistics.
+    pub stats: SetStats,
+}
+
+/// The statistics of one row set besides JS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetStats {
+    /// Share of the set's clean n-gram occurrences whose n-gram occurs in the corpus.
+    pub precision: PerOrder<Option<f64>>,
+    /// Share of the corpus's clean n-gram occurrences whose n-gram occurs in the set.
+    pub coverage: PerOrder<Option<f64>>,
+    /// Distinct clean n-grams / clean n-gram occurrences, in the set.
+    pub distinct: PerOrder<Option<f64>>,
+    /// Distinct rows / rows.
+    pub unique_ratio: Option<f64>,
+    /// Rows that copy a training row.
+    pub verbatim: Verbatim,
+    /// Per-position entropy in bits (see [`position_entropy`]).
+    pub position_entropy: Vec<f64>,
+    /// Length histogram (see [`length_histogram`]).
+    pub lengths: Vec<u64>,
+}
+
+fn ratio(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+/// Computes a [`SetReport`] for `rows` against `reference`; `train` (the rows `reference` was
+/// built from) is used for the verbatim-copy check.
+pub fn set_report(
+    rows: &IdRows,
+    reference: &CorpusStats,
+    train: &IdRows,
+    max_n: usize,
+) -> SetReport {
+    let orders = compare_orders(rows, reference, max_n);
+    let per = |f: &dyn Fn(&OrderStats) -> Option<f64>| -> PerOrder<Option<f64>> {
+        orders.iter().enumerate().map(|(i, o)| (i + 1, f(o))).collect()
+    };
+    let n = rows.rows() as u64;
+    let texts: HashSet<&[u16]> = (0..rows.rows()).map(|r| rows.text_row(r)).collect();
+    let copied: HashSet<&[u16]> = (0..train.rows())
+        .map(|r| train.text_row(r))
+        .filter(|t| texts.contains(t))
+        .collect();
+    let count = (0..rows.rows())
+        .filter(|&r| copied.contains(rows.text_row(r)))
+        .count() as u64;
+    let stats = SetStats {
+        precision: per(&|o| ratio(o.matched_clean, o.count_clean)),
+        coverage: per(&|o| {
+            ratio(o.covered_clean, o.reference_clean_total).filter(|_| o.count_clean > 0)
+        }),
+        distinct: per(&|o| ratio(o.distinct_clean as u64, o.count_clean)),
+        unique_ratio: ratio(texts.len() as u64, n),
+        verbatim: Verbatim {
+            count,
+            share: ratio(count, n),
+        },
+        position_entropy: position_entropy(rows),
+        lengths: length_histogram(rows),
+    };
+    SetReport {
+        rows: n,
+        js: JsReport::from_orders(&orders),
+        stats,
+    }
+}
+
+/// The real lines the floor is computed on: all of `holdout` when it has at most `n` rows,
+/// otherwise a seeded subset of `n` rows (stream "eval-floor", seed 0; kept in holdout order).
+pub fn floor_rows(holdout: &IdRows, n: usize) -> IdRows {
+    let h = holdout.rows();
+    if h <= n {
+        return holdout.clone();
+    }
+    let mut idx: Vec<usize> = (0..h).collect();
+    let mut rng = crate::rng::Rng::derive(0, "eval-floor");
+    // Partial Fisher–Yates: the first n entries become a uniform random subset.
+    for i in 0..n {
+        let j = i + rng.below((h - i) as u64) as usize;
+        idx.swap(i, j);
+    }
+    let mut pick = idx[..n].to_vec();
+    pick.sort_unstable();
+    let mut ids = Vec::with_capacity(n * holdout.seq_len);
+    for r in pick {
+        ids.extend_from_slice(holdout.row(r));
+    }
+    IdRows::new(holdout.seq_len, ids)
+}
