@@ -31,7 +31,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Multiply-adds ×2 of the forward passes and backward passes of one step (matrix products
 /// only; element-wise work is negligible), in GFLOP.
 fn gflop(s: &ModelShape, n: usize) -> (f64, f64) {
-    let (l, w, v, k) = (s.seq_len as f64, s.width as f64, s.vocab as f64, s.kernel as f64);
+    let (l, w, v, k) = (
+        s.seq_len as f64,
+        s.width as f64,
+        s.vocab as f64,
+        s.kernel as f64,
+    );
     let n = n as f64;
     let blocks = s.blocks as f64;
     let trunk = 2.0 * blocks * 2.0 * n * l * k * w * w; // forward of the residual convs
@@ -67,12 +72,19 @@ fn main() {
     let gen = Net::<Flex>::init(NetKind::Generator, &shape, &mut rng, &dev);
     let mut gen_mut = gen.clone();
     let mut critic = Net::<Flex>::init(NetKind::Critic, &shape, &mut rng, &dev);
-    let c = AdamConfig { lr: 1e-4, beta1: 0.5, beta2: 0.9, eps: 1e-8 };
+    let c = AdamConfig {
+        lr: 1e-4,
+        beta1: 0.5,
+        beta2: 0.9,
+        eps: 1e-8,
+    };
     let mut ad = Adam::new(c, &critic.params);
     let mut ag = Adam::new(c, &gen.params);
     let (mut tc, mut tg) = (Vec::new(), Vec::new());
     for r in 0..warmup + reps {
-        let ids: Vec<usize> = (0..n * shape.seq_len).map(|_| rng.below(shape.vocab as u64) as usize).collect();
+        let ids: Vec<usize> = (0..n * shape.seq_len)
+            .map(|_| rng.below(shape.vocab as u64) as usize)
+            .collect();
         let mut v = vec![0f32; n * shape.seq_len * shape.vocab];
         for (i, &id) in ids.iter().enumerate() {
             v[i * shape.vocab + id] = 1.0;
@@ -100,7 +112,11 @@ fn main() {
     let (fc, fg) = gflop(&shape, n);
     let rss = std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(|l| l.to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .map(|l| l.to_string())
+        })
         .unwrap_or_default();
     println!(
         "{}",

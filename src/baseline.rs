@@ -45,7 +45,11 @@ impl Level {
                 lv.starts.push(lv.events.len());
             }
             let first = *lv.starts.last().unwrap_or(&0) == lv.events.len();
-            let base = if first { 0 } else { *lv.cum.last().unwrap_or(&0) };
+            let base = if first {
+                0
+            } else {
+                *lv.cum.last().unwrap_or(&0)
+            };
             lv.events.push(ev);
             lv.cum.push(base + (j - i) as u64);
             i = j;

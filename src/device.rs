@@ -42,7 +42,9 @@ impl DeviceChoice {
 /// Sets the number of CPU worker threads (once per process; later calls are ignored).
 pub fn set_threads(threads: Option<usize>) {
     if let Some(n) = threads {
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
     }
 }
 
@@ -54,7 +56,10 @@ mod tests {
     fn parses_devices() {
         assert_eq!(DeviceChoice::parse("cpu").unwrap(), DeviceChoice::Cpu);
         assert_eq!(DeviceChoice::parse("cuda").unwrap(), DeviceChoice::Cuda(0));
-        assert_eq!(DeviceChoice::parse("cuda:3").unwrap(), DeviceChoice::Cuda(3));
+        assert_eq!(
+            DeviceChoice::parse("cuda:3").unwrap(),
+            DeviceChoice::Cuda(3)
+        );
         assert!(DeviceChoice::parse("gpu").is_err());
         assert!(DeviceChoice::parse("cuda:x").is_err());
     }

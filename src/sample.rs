@@ -11,9 +11,9 @@ use crate::model::{generator, Net, NetKind};
 use crate::rng::Rng;
 use crate::train::checkpoint::{self, Checkpoint};
 use anyhow::{ensure, Context, Result};
+use burn::tensor::{backend::Backend, Tensor, TensorData};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use burn::tensor::{backend::Backend, Tensor, TensorData};
 
 /// How ids are chosen from the generator's softmax.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -40,7 +40,11 @@ pub struct SampleOptions {
 }
 
 /// `n` id sequences from the generator, each ended at its first PAD (PAD excluded).
-pub fn generate<B: Backend>(gen: &Net<B>, o: &SampleOptions, device: &B::Device) -> Result<Vec<Vec<u16>>> {
+pub fn generate<B: Backend>(
+    gen: &Net<B>,
+    o: &SampleOptions,
+    device: &B::Device,
+) -> Result<Vec<Vec<u16>>> {
     ensure!(
         o.temperature.is_finite() && o.temperature > 0.0,
         "--temperature must be a positive number (got {})",
@@ -198,7 +202,8 @@ pub fn run(args: &SampleArgs) -> Result<()> {
     match &args.output {
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).context("cannot write to stdout")?;
+            out.write_all(text.as_bytes())
+                .context("cannot write to stdout")?;
             out.flush().context("cannot write to stdout")?;
         }
         Some(f) if args.append => {
@@ -213,7 +218,10 @@ pub fn run(args: &SampleArgs) -> Result<()> {
         Some(f) => crate::util::write_atomic(f, text.as_bytes())?,
     }
     let dest = match &args.output {
-        Some(f) => std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()).display().to_string(),
+        Some(f) => std::fs::canonicalize(f)
+            .unwrap_or_else(|_| f.clone())
+            .display()
+            .to_string(),
         None => "stdout".to_string(),
     };
     eprintln!(
@@ -232,7 +240,10 @@ mod tests {
     #[test]
     fn decode_stops_at_pad_and_marks_unk() {
         let v = Vocab::from_symbols(vec!['a', '`', ' ']);
-        assert_eq!(decode(&v, &[2, 3, 1, 4, 2, 0, 2], '\u{FFFD}'), "a`\u{FFFD} a");
+        assert_eq!(
+            decode(&v, &[2, 3, 1, 4, 2, 0, 2], '\u{FFFD}'),
+            "a`\u{FFFD} a"
+        );
     }
 
     #[test]

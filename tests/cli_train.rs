@@ -35,7 +35,9 @@ fn prepare(dir: &Path) -> PathBuf {
 }
 
 fn tiny_config(dir: &Path, extra: &str) -> PathBuf {
-    let base = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/tiny.toml")).unwrap();
+    let base =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/tiny.toml"))
+            .unwrap();
     let p = dir.join("cfg.toml");
     std::fs::write(&p, format!("{base}\n{extra}")).unwrap();
     p
@@ -43,7 +45,13 @@ fn tiny_config(dir: &Path, extra: &str) -> PathBuf {
 
 fn train(data: &Path, cfg: &Path, run: &Path, extra: &[&str]) -> Command {
     let mut c = bin();
-    c.arg("train").arg("--data").arg(data).arg("--config").arg(cfg).arg("--out").arg(run);
+    c.arg("train")
+        .arg("--data")
+        .arg(data)
+        .arg("--config")
+        .arg(cfg)
+        .arg("--out")
+        .arg(run);
     c.args(extra);
     c
 }
@@ -64,25 +72,53 @@ fn prepare_train_sample_and_resume() {
     }
     // Exactly N lines for every N, to stdout; messages go to stderr.
     for n in [0, 1, 15, 64, 65, 130] {
-        let out = ok(bin().args(["sample", "--run"]).arg(&run).args(["-n", &n.to_string()]).output().unwrap());
+        let out = ok(bin()
+            .args(["sample", "--run"])
+            .arg(&run)
+            .args(["-n", &n.to_string()])
+            .output()
+            .unwrap());
         assert_eq!(lines(&out.stdout), n, "n = {n}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("wrote"));
     }
     // Same seed, same samples; another seed, others; batch size does not matter.
     let s = |seed: &str, batch: &str| {
-        ok(bin().args(["sample", "--run"]).arg(&run).args(["-n", "40", "--seed", seed, "--batch", batch]).output().unwrap()).stdout
+        ok(bin()
+            .args(["sample", "--run"])
+            .arg(&run)
+            .args(["-n", "40", "--seed", seed, "--batch", batch])
+            .output()
+            .unwrap())
+        .stdout
     };
     assert_eq!(s("3", "64"), s("3", "7"));
     assert_ne!(s("3", "64"), s("4", "64"));
     // -o truncates, --append appends.
     let f = tmp.path().join("s.txt");
     for _ in 0..2 {
-        ok(bin().args(["sample", "--run"]).arg(&run).args(["-n", "5", "-o"]).arg(&f).output().unwrap());
+        ok(bin()
+            .args(["sample", "--run"])
+            .arg(&run)
+            .args(["-n", "5", "-o"])
+            .arg(&f)
+            .output()
+            .unwrap());
     }
-    ok(bin().args(["sample", "--run"]).arg(&run).args(["-n", "3", "--append", "-o"]).arg(&f).output().unwrap());
+    ok(bin()
+        .args(["sample", "--run"])
+        .arg(&run)
+        .args(["-n", "3", "--append", "-o"])
+        .arg(&f)
+        .output()
+        .unwrap());
     assert_eq!(lines(&std::fs::read(&f).unwrap()), 8);
     // Temperature sampling: exactly N lines of valid UTF-8.
-    let out = ok(bin().args(["sample", "--run"]).arg(&run).args(["-n", "9", "--decode", "sample", "--temperature", "0.7"]).output().unwrap());
+    let out = ok(bin()
+        .args(["sample", "--run"])
+        .arg(&run)
+        .args(["-n", "9", "--decode", "sample", "--temperature", "0.7"])
+        .output()
+        .unwrap());
     assert_eq!(lines(&out.stdout), 9);
     // A second train without --resume is refused; resuming a finished run is a no-op.
     let out = train(&data, &cfg, &run, &[]).output().unwrap();
@@ -91,16 +127,22 @@ fn prepare_train_sample_and_resume() {
     let out = ok(train(&data, &cfg, &run, &["--resume"]).output().unwrap());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to do"));
     // Resuming further continues to the new target.
-    ok(train(&data, &cfg, &run, &["--resume", "--iters", "25"]).output().unwrap());
+    ok(train(&data, &cfg, &run, &["--resume", "--iters", "25"])
+        .output()
+        .unwrap());
     let rows = textwgan::train::metrics::read_rows(&run.join("metrics.jsonl")).unwrap();
     assert_eq!(rows.last().unwrap()["iter"], 25);
     // A bad config key is named.
     let bad = tiny_config(tmp.path(), "[oops]\nx = 1\n");
-    let out = train(&data, &bad, &tmp.path().join("r2"), &[]).output().unwrap();
+    let out = train(&data, &bad, &tmp.path().join("r2"), &[])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("oops"));
     // No CUDA in this build: a clear error.
-    let out = train(&data, &cfg, &tmp.path().join("r3"), &["--device", "cuda"]).output().unwrap();
+    let out = train(&data, &cfg, &tmp.path().join("r3"), &["--device", "cuda"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("CUDA"));
 }
@@ -113,8 +155,14 @@ fn last_iter(run: &Path) -> u64 {
 
 fn wait_for_checkpoint(run: &Path) {
     let t = Instant::now();
-    while textwgan::train::checkpoint::list(&run.join("checkpoints")).unwrap().is_empty() {
-        assert!(t.elapsed() < Duration::from_secs(120), "no checkpoint appeared");
+    while textwgan::train::checkpoint::list(&run.join("checkpoints"))
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "no checkpoint appeared"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -125,9 +173,13 @@ fn kill_9_loses_at_most_one_checkpoint_interval_and_ctrl_c_saves() {
     let data = prepare(tmp.path());
     let every = 3;
     let cfg = tiny_config(tmp.path(), "");
-    let text = std::fs::read_to_string(&cfg).unwrap()
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
         .replace("log_every = 5", "log_every = 1")
-        .replace("checkpoint_every = 10", &format!("checkpoint_every = {every}"));
+        .replace(
+            "checkpoint_every = 10",
+            &format!("checkpoint_every = {every}"),
+        );
     std::fs::write(&cfg, text).unwrap();
     for round in 0..3 {
         let run = tmp.path().join(format!("run{round}"));
@@ -140,19 +192,40 @@ fn kill_9_loses_at_most_one_checkpoint_interval_and_ctrl_c_saves() {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let logged = last_iter(&run);
-        let (_, ck) = textwgan::train::checkpoint::newest_valid(&run.join("checkpoints")).unwrap().unwrap();
-        assert!(logged - ck.iteration() <= every, "lost {} iterations", logged - ck.iteration());
+        let (_, ck) = textwgan::train::checkpoint::newest_valid(&run.join("checkpoints"))
+            .unwrap()
+            .unwrap();
+        assert!(
+            logged - ck.iteration() <= every,
+            "lost {} iterations",
+            logged - ck.iteration()
+        );
         let target = (ck.iteration() + 2).to_string();
-        ok(train(&data, &cfg, &run, &["--resume", "--iters", &target]).output().unwrap());
+        ok(train(&data, &cfg, &run, &["--resume", "--iters", &target])
+            .output()
+            .unwrap());
     }
     // Ctrl-C: a checkpoint at the iteration reached, exit code 130, then resume works.
     let run = tmp.path().join("int");
-    let child = train(&data, &cfg, &run, &["--iters", "100000"]).stderr(Stdio::piped()).spawn().unwrap();
+    let child = train(&data, &cfg, &run, &["--iters", "100000"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     wait_for_checkpoint(&run);
-    ok(Command::new("kill").args(["-INT", &child.id().to_string()]).output().unwrap());
+    ok(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .output()
+        .unwrap());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
-    let (_, ck) = textwgan::train::checkpoint::newest_valid(&run.join("checkpoints")).unwrap().unwrap();
+    let (_, ck) = textwgan::train::checkpoint::newest_valid(&run.join("checkpoints"))
+        .unwrap()
+        .unwrap();
     assert_eq!(ck.iteration(), last_iter(&run));
 }

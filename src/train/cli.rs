@@ -75,13 +75,22 @@ pub fn run(args: &TrainArgs) -> Result<Outcome> {
             eprintln!("second interrupt: exiting without a checkpoint");
             std::process::exit(130);
         }
-        eprintln!("interrupt: finishing the iteration and writing a checkpoint (Ctrl-C again to abort)");
+        eprintln!(
+            "interrupt: finishing the iteration and writing a checkpoint (Ctrl-C again to abort)"
+        );
     });
     set_threads(args.threads);
     match device {
         DeviceChoice::Cpu => {
             type A = burn::backend::Autodiff<burn::backend::Flex>;
-            train::<A>(&data, &cfg, &args.out, args.resume, &Default::default(), &stop)
+            train::<A>(
+                &data,
+                &cfg,
+                &args.out,
+                args.resume,
+                &Default::default(),
+                &stop,
+            )
         }
         #[cfg(feature = "cuda")]
         DeviceChoice::Cuda(index) => {

@@ -72,7 +72,10 @@ impl Evaluator {
                 .collect();
             let dir = run.join("samples");
             std::fs::create_dir_all(&dir)?;
-            crate::util::write_atomic(&dir.join(format!("iter-{iteration:08}.txt")), text.as_bytes())?;
+            crate::util::write_atomic(
+                &dir.join(format!("iter-{iteration:08}.txt")),
+                text.as_bytes(),
+            )?;
         }
         let r = js_report(&ids, &self.holdout, self.max_n);
         Ok(json!({

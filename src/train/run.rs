@@ -228,7 +228,12 @@ pub fn train<A: AutodiffBackend>(
     pb.set_position(state.iteration);
     let plain = !crate::util::stderr_is_terminal();
     let evaluator = if log.eval_every > 0 {
-        Some(Evaluator::new(data, log.eval_samples, log.eval_max_n, t.seed)?)
+        Some(Evaluator::new(
+            data,
+            log.eval_samples,
+            log.eval_max_n,
+            t.seed,
+        )?)
     } else {
         None
     };
