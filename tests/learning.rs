@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 use textwgan::data::Dataset;
-use textwgan::eval::{read_samples, js_report, CorpusStats};
+use textwgan::eval::{js_report, read_samples, CorpusStats};
 
 #[test]
 fn tiny_training_on_real_text_lowers_js1_and_js2() {
@@ -32,7 +32,11 @@ fn tiny_training_on_real_text_lowers_js1_and_js2() {
         .arg(&run)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let ds = Dataset::open(&data).unwrap();
     let stats = CorpusStats::build(&ds.train, 2).unwrap();
     let js = |iter: u64| {
