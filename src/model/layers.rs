@@ -3,7 +3,7 @@
 //! matrix product with a `[k·in, out]` weight whose row `j·in + i` is the paper layout's
 //! `weight[out][i][j]`.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 
 /// `x·w + b` on rows: `x` is `[n, in]`, `w` is `[in, out]`, `b` is `[1, out]`.
 pub fn dense<B: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>, b: Tensor<B, 2>) -> Tensor<B, 2> {
@@ -13,16 +13,46 @@ pub fn dense<B: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>, b: Tensor<B, 2>) -> T
 /// Zero-pads the sequence axis by `(k-1)/2` on each side and concatenates the `k` shifted
 /// windows along channels: `[n, l, c]` → `[n, l, k·c]`, where channel `j·c + i` at
 /// position `t` holds input channel `i` at position `t + j - (k-1)/2` (zero outside).
+///
+/// Done as one row gather: the rows of `x` seen as `[n·l, c]` plus one zero row, selected
+/// by a fixed index, so the copy is a bulk row copy (and its backward a row scatter-add)
+/// instead of strided slices.
 pub fn unfold<B: Backend>(x: Tensor<B, 3>, k: usize) -> Tensor<B, 3> {
     if k == 1 {
         return x;
     }
     let [n, l, c] = x.dims();
+    let device = x.device();
+    let rows = Tensor::cat(
+        vec![x.reshape([n * l, c]), Tensor::zeros([1, c], &device)],
+        0,
+    );
+    let idx = Tensor::<B, 1, Int>::from_data(
+        TensorData::new(unfold_index(n, l, k), [n * l * k]),
+        &device,
+    );
+    rows.select(0, idx).reshape([n, l, k * c])
+}
+
+/// Row indices of [`unfold`]: entry `(b·l + t)·k + j` is row `b·l + t + j − (k−1)/2` of the
+/// flattened input, or `n·l` (the zero row) outside the sequence.
+fn unfold_index(n: usize, l: usize, k: usize) -> Vec<i64> {
     let p = (k - 1) / 2;
-    let zeros = Tensor::<B, 3>::zeros([n, p, c], &x.device());
-    let padded = Tensor::cat(vec![zeros.clone(), x, zeros], 1);
-    let windows = (0..k).map(|j| padded.clone().narrow(1, j, l)).collect();
-    Tensor::cat(windows, 2)
+    let zero = (n * l) as i64;
+    let mut idx = Vec::with_capacity(n * l * k);
+    for b in 0..n {
+        for t in 0..l {
+            for j in 0..k {
+                let s = t + j;
+                idx.push(if s < p || s - p >= l {
+                    zero
+                } else {
+                    (b * l + s - p) as i64
+                });
+            }
+        }
+    }
+    idx
 }
 
 /// A kernel-`k` convolution, channels-last: `[n, l, c]` → `[n, l, out]`, with `w` of shape
