@@ -9,14 +9,22 @@ use textwgan::data::{Dataset, IdRows, Vocab};
 use textwgan::rng::Rng;
 
 fn corpus(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpora")
+        .join(name)
 }
 
 /// The non-empty lines of a corpus, as an independent simple reader sees them.
 fn lines_of(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
-    text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
+
+/// A file name in the dataset and how to damage it.
+type Damage = (&'static str, fn(&Path));
 
 fn rows_of(r: &IdRows) -> Vec<Vec<u16>> {
     (0..r.rows()).map(|i| r.text_row(i).to_vec()).collect()
@@ -30,7 +38,10 @@ fn real_corpus_round_trip_through_disk_and_hf_tokenizer() {
     let p = build(std::slice::from_ref(&src), &PrepareOptions::default()).unwrap();
     write(&p, &out, false).unwrap();
     let ds = Dataset::open(&out).unwrap();
-    assert_eq!((ds.train.clone(), ds.holdout.clone()), (p.train.clone(), p.holdout.clone()));
+    assert_eq!(
+        (ds.train.clone(), ds.holdout.clone()),
+        (p.train.clone(), p.holdout.clone())
+    );
     assert_eq!(ds.vocab, p.vocab);
     assert_eq!(ds.hash(), p.meta.dataset_hash);
     assert_eq!(ds.seq_len(), 32);
@@ -58,18 +69,32 @@ fn real_corpus_round_trip_through_disk_and_hf_tokenizer() {
 fn hf_tokenizer_encodes_backtick_tab_and_unknown_chars_like_prepare() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("c.txt");
-    let special = ["say `hi`\tnow", "<pad> and <unk> are text", "snow ☃ is rare"];
+    let special = [
+        "say `hi`\tnow",
+        "<pad> and <unk> are text",
+        "snow ☃ is rare",
+    ];
     let mut body: String = (0..70).map(|i| format!("line {i} `code`\tpad\n")).collect();
     body.push_str(&format!("{}\n{}\n", special[0], special[1]));
     std::fs::write(&src, &body).unwrap();
-    let opts = PrepareOptions { holdout: 0, seq_len: 64, ..PrepareOptions::default() };
+    let opts = PrepareOptions {
+        holdout: 0,
+        seq_len: 64,
+        ..PrepareOptions::default()
+    };
     let p = build(&[src], &opts).unwrap();
     let out = dir.path().join("ds");
     write(&p, &out, false).unwrap();
     let tok = tokenizers::Tokenizer::from_file(out.join("tokenizer.json")).unwrap();
     let n = p.train.rows();
     for (row, line) in [(n - 2, special[0]), (n - 1, special[1])] {
-        let ids: Vec<u16> = tok.encode(line, true).unwrap().get_ids().iter().map(|&i| i as u16).collect();
+        let ids: Vec<u16> = tok
+            .encode(line, true)
+            .unwrap()
+            .get_ids()
+            .iter()
+            .map(|&i| i as u16)
+            .collect();
         assert_eq!(ids, p.train.text_row(row), "{line}");
         assert_eq!(ids, p.vocab.encode(line));
     }
@@ -86,7 +111,7 @@ fn damaged_datasets_are_refused_with_a_pointer_to_prepare() {
     let out = dir.path().join("ds");
     let p = build(&[corpus("austen_tiny.txt")], &PrepareOptions::default()).unwrap();
     write(&p, &out, false).unwrap();
-    let damage: [(&str, fn(&Path)); 5] = [
+    let damage: [Damage; 5] = [
         ("train.ids", |f| {
             let mut b = std::fs::read(f).unwrap();
             b[100] ^= 0x40;
@@ -122,7 +147,11 @@ fn damaged_datasets_are_refused_with_a_pointer_to_prepare() {
         }
         let before = std::fs::read(case.join(name)).unwrap();
         f(&case.join(name));
-        assert_ne!(before, std::fs::read(case.join(name)).unwrap(), "{name} unchanged");
+        assert_ne!(
+            before,
+            std::fs::read(case.join(name)).unwrap(),
+            "{name} unchanged"
+        );
         let e = format!("{:#}", Dataset::open(&case).unwrap_err());
         assert!(e.contains("re-run") && e.contains("prepare"), "{name}: {e}");
     }
@@ -136,7 +165,7 @@ fn holdout_split_is_seeded_disjoint_and_stable() {
     let a = build(std::slice::from_ref(&src), &o).unwrap();
     let b = build(std::slice::from_ref(&src), &o).unwrap();
     assert_eq!((a.train.clone(), a.holdout.clone()), (b.train, b.holdout));
-    let c = build(&[src.clone()], &PrepareOptions { seed: 1, ..o }).unwrap();
+    let c = build(std::slice::from_ref(&src), &PrepareOptions { seed: 1, ..o }).unwrap();
     assert_ne!(a.holdout, c.holdout);
     // Independent statement of the rule: shuffle 0..n with the named stream, take 640.
     let n = 779;
@@ -151,8 +180,14 @@ fn holdout_split_is_seeded_disjoint_and_stable() {
     // The holdout rows are those lines, in corpus order; the rest are training rows.
     let lines = lines_of(&src);
     let cut = |l: &String| -> Vec<u16> { a.vocab.encode(&l.chars().take(32).collect::<String>()) };
-    let want_h: Vec<Vec<u16>> = (0..n).filter(|&i| mask[i]).map(|i| cut(&lines[i])).collect();
-    let want_t: Vec<Vec<u16>> = (0..n).filter(|&i| !mask[i]).map(|i| cut(&lines[i])).collect();
+    let want_h: Vec<Vec<u16>> = (0..n)
+        .filter(|&i| mask[i])
+        .map(|i| cut(&lines[i]))
+        .collect();
+    let want_t: Vec<Vec<u16>> = (0..n)
+        .filter(|&i| !mask[i])
+        .map(|i| cut(&lines[i]))
+        .collect();
     assert_eq!(rows_of(&a.holdout), want_h);
     assert_eq!(rows_of(&a.train), want_t);
 }
@@ -168,10 +203,23 @@ fn holdout_lines_also_in_training_are_counted() {
     // 100 lines "dup" and 100 distinct lines; with a holdout of 50, every held-out "dup"
     // also occurs in training (50 of the 100 dups cannot all be held out).
     let body: String = (0..200)
-        .map(|i| if i % 2 == 0 { "dup\n".to_string() } else { format!("u{i}\n") })
+        .map(|i| {
+            if i % 2 == 0 {
+                "dup\n".to_string()
+            } else {
+                format!("u{i}\n")
+            }
+        })
         .collect();
     std::fs::write(&src, body).unwrap();
-    let p = build(&[src], &PrepareOptions { holdout: 50, ..PrepareOptions::default() }).unwrap();
+    let p = build(
+        &[src],
+        &PrepareOptions {
+            holdout: 50,
+            ..PrepareOptions::default()
+        },
+    )
+    .unwrap();
     let mask = holdout_mask(200, 50, 0).unwrap();
     let held_dups = (0..200).filter(|&i| mask[i] && i % 2 == 0).count() as u64;
     assert!(held_dups > 0);

@@ -6,7 +6,10 @@ use textwgan::data::{IdRows, Vocab, PAD, UNK};
 
 /// Options for tiny corpora: no holdout, so 64 kept lines suffice.
 fn small() -> PrepareOptions {
-    PrepareOptions { holdout: 0, ..PrepareOptions::default() }
+    PrepareOptions {
+        holdout: 0,
+        ..PrepareOptions::default()
+    }
 }
 
 fn file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -23,7 +26,12 @@ fn filler() -> String {
 /// The text of every row, decoded with the vocabulary (UNK shown as `?`).
 fn texts(rows: &IdRows, v: &Vocab) -> Vec<String> {
     (0..rows.rows())
-        .map(|i| rows.text_row(i).iter().map(|&t| v.symbol(t).unwrap_or('?')).collect())
+        .map(|i| {
+            rows.text_row(i)
+                .iter()
+                .map(|&t| v.symbol(t).unwrap_or('?'))
+                .collect()
+        })
         .collect()
 }
 
@@ -37,10 +45,15 @@ fn line_endings_bom_and_final_line() {
     let p = file(dir.path(), "c.txt", body.as_bytes());
     let d = build(&[p], &small()).unwrap();
     let t = texts(&d.train, &d.vocab);
-    assert_eq!(&t[..11], ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "b1", "b2"]);
+    assert_eq!(
+        &t[..11],
+        ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "b1", "b2"]
+    );
     assert_eq!(t.last().unwrap(), "b3\tx");
     assert_eq!(d.meta.counts.lines_read, 11 + 64 + 1);
-    for c in ['\u{FEFF}', '\r', '\n', '\u{85}', '\u{2028}', '\u{2029}', '\x0B', '\x0C', '\x1C'] {
+    for c in [
+        '\u{FEFF}', '\r', '\n', '\u{85}', '\u{2028}', '\u{2029}', '\x0B', '\x0C', '\x1C',
+    ] {
         assert_eq!(d.vocab.id(c), UNK, "{c:?} must not be a symbol");
     }
     assert_ne!(d.vocab.id('\t'), UNK);
@@ -62,8 +75,16 @@ fn long_lines_cut_chunk_skip_count_symbols() {
     let dir = tempfile::tempdir().unwrap();
     // "é😀" + "e\u{301}" (e + combining acute): 4 symbols per unit, 3 units = 12 symbols.
     let long = "é😀e\u{301}".repeat(3);
-    let p = file(dir.path(), "c.txt", format!("{long}\nabcde\n{}", filler()).as_bytes());
-    let opts = |long| PrepareOptions { seq_len: 5, long, ..small() };
+    let p = file(
+        dir.path(),
+        "c.txt",
+        format!("{long}\nabcde\n{}", filler()).as_bytes(),
+    );
+    let opts = |long| PrepareOptions {
+        seq_len: 5,
+        long,
+        ..small()
+    };
     let cut = build(std::slice::from_ref(&p), &opts(LongPolicy::Cut)).unwrap();
     let t = texts(&cut.train, &cut.vocab);
     // The 5th symbol is the bare `é`; cutting separated "e" from its combining mark.
@@ -72,12 +93,21 @@ fn long_lines_cut_chunk_skip_count_symbols() {
     assert_eq!(cut.meta.counts.lines_cut, 1);
     let ch = build(std::slice::from_ref(&p), &opts(LongPolicy::Chunk)).unwrap();
     let t = texts(&ch.train, &ch.vocab);
-    assert_eq!(&t[..4], ["é😀e\u{301}é", "😀e\u{301}é😀", "e\u{301}", "abcde"]);
+    assert_eq!(
+        &t[..4],
+        ["é😀e\u{301}é", "😀e\u{301}é😀", "e\u{301}", "abcde"]
+    );
     assert_eq!(ch.train.row(2)[2..], [PAD; 3]);
-    assert_eq!((ch.meta.counts.lines_chunked, ch.meta.counts.rows_train), (1, 3 + 1 + 64));
+    assert_eq!(
+        (ch.meta.counts.lines_chunked, ch.meta.counts.rows_train),
+        (1, 3 + 1 + 64)
+    );
     let sk = build(&[p], &opts(LongPolicy::Skip)).unwrap();
     assert_eq!(texts(&sk.train, &sk.vocab)[0], "abcde");
-    assert_eq!((sk.meta.counts.lines_skipped_long, sk.meta.counts.lines_kept), (1, 65));
+    assert_eq!(
+        (sk.meta.counts.lines_skipped_long, sk.meta.counts.lines_kept),
+        (1, 65)
+    );
 }
 
 #[test]
@@ -97,25 +127,48 @@ fn vocabulary_order_reserved_ids_and_literal_specials() {
     assert_eq!(d.meta.vocab_size, 10);
     // --max-vocab and --min-count.
     let p = dir.path().join("c.txt");
-    let o = PrepareOptions { max_vocab: 4, max_unk_rate: 1.0, ..small() };
+    let o = PrepareOptions {
+        max_vocab: 4,
+        max_unk_rate: 1.0,
+        ..small()
+    };
     let d = build(std::slice::from_ref(&p), &o).unwrap();
     assert_eq!(d.vocab.symbols(), ['z', 'a']);
     assert_eq!(d.train.text_row(0), [UNK, 3, UNK]);
-    let o = PrepareOptions { min_count: 3, max_unk_rate: 1.0, ..small() };
+    let o = PrepareOptions {
+        min_count: 3,
+        max_unk_rate: 1.0,
+        ..small()
+    };
     assert_eq!(build(&[p], &o).unwrap().vocab.symbols(), ['z', 'a', 'b']);
 }
 
 #[test]
 fn unk_rate_fails_above_the_flag_and_is_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let body: String = (0..64).map(|i| format!("aaaaaaaaa{}\n", (b'A' + (i % 26)) as char)).collect();
+    let body: String = (0..64)
+        .map(|i| format!("aaaaaaaaa{}\n", (b'A' + (i % 26)) as char))
+        .collect();
     let p = file(dir.path(), "c.txt", body.as_bytes());
     // max_vocab 3 keeps only 'a': 64 of 640 symbols (10 %) become UNK.
-    let o = PrepareOptions { max_vocab: 3, ..small() };
+    let o = PrepareOptions {
+        max_vocab: 3,
+        ..small()
+    };
     let e = build(std::slice::from_ref(&p), &o).unwrap_err().to_string();
     assert!(e.contains("10.000%") && e.contains("--max-unk-rate"), "{e}");
-    let d = build(&[p], &PrepareOptions { max_unk_rate: 0.1, ..o }).unwrap();
-    assert_eq!((d.meta.counts.unk_train, d.meta.counts.symbols_train), (64, 640));
+    let d = build(
+        &[p],
+        &PrepareOptions {
+            max_unk_rate: 0.1,
+            ..o
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (d.meta.counts.unk_train, d.meta.counts.symbols_train),
+        (64, 640)
+    );
     assert!((d.meta.counts.unk_rate - 0.1).abs() < 1e-12);
 }
 
@@ -124,13 +177,22 @@ fn too_small_corpus_is_refused_with_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let body: String = (0..100).map(|i| format!("line {i}\n\n")).collect();
     let p = file(dir.path(), "c.txt", body.as_bytes());
-    let o = PrepareOptions { holdout: 40, ..PrepareOptions::default() };
+    let o = PrepareOptions {
+        holdout: 40,
+        ..PrepareOptions::default()
+    };
     let e = build(std::slice::from_ref(&p), &o).unwrap_err().to_string();
-    assert!(e.contains("100 kept lines") && e.contains("of 200 read: 100 empty"), "{e}");
+    assert!(
+        e.contains("100 kept lines") && e.contains("of 200 read: 100 empty"),
+        "{e}"
+    );
     assert!(e.contains("40 + 64 = 104"), "{e}");
     assert!(build(&[p], &PrepareOptions { holdout: 36, ..o }).is_ok());
     let empty = file(dir.path(), "e.txt", b"");
-    assert!(build(&[empty], &small()).unwrap_err().to_string().contains("0 kept lines"));
+    assert!(build(&[empty], &small())
+        .unwrap_err()
+        .to_string()
+        .contains("0 kept lines"));
 }
 
 #[test]
@@ -139,16 +201,30 @@ fn invalid_utf8_policies() {
     let mut body = b"good\nbad\xC3\x28x\n".to_vec();
     body.extend_from_slice(filler().as_bytes());
     let p = file(dir.path(), "bad.txt", &body);
-    let e = build(std::slice::from_ref(&p), &small()).unwrap_err().to_string();
+    let e = build(std::slice::from_ref(&p), &small())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("bad.txt: line 2, byte offset 8"), "{e}");
-    let o = PrepareOptions { invalid: InvalidPolicy::SkipLine, ..small() };
+    let o = PrepareOptions {
+        invalid: InvalidPolicy::SkipLine,
+        ..small()
+    };
     let d = build(std::slice::from_ref(&p), &o).unwrap();
     assert_eq!(texts(&d.train, &d.vocab)[..2], ["good", "f00"]);
-    assert_eq!((d.meta.counts.lines_invalid, d.meta.counts.lines_kept), (1, 65));
-    let o = PrepareOptions { invalid: InvalidPolicy::Replace, ..small() };
+    assert_eq!(
+        (d.meta.counts.lines_invalid, d.meta.counts.lines_kept),
+        (1, 65)
+    );
+    let o = PrepareOptions {
+        invalid: InvalidPolicy::Replace,
+        ..small()
+    };
     let d = build(std::slice::from_ref(&p), &o).unwrap();
     assert_eq!(texts(&d.train, &d.vocab)[1], "bad\u{FFFD}(x");
-    let o = PrepareOptions { encoding: Encoding::Latin1, ..small() };
+    let o = PrepareOptions {
+        encoding: Encoding::Latin1,
+        ..small()
+    };
     let d = build(&[p], &o).unwrap();
     assert_eq!(texts(&d.train, &d.vocab)[1], "bad\u{C3}(x");
 }
@@ -172,7 +248,10 @@ fn several_files_and_gzip_equal_their_concatenation() {
     assert_eq!(t2.concat(), t1.concat());
     let src = &two.meta.sources[1];
     assert_eq!(src.bytes, std::fs::metadata(&pb).unwrap().len());
-    assert_eq!(src.sha256, textwgan::util::sha256_hex(&std::fs::read(&pb).unwrap()));
+    assert_eq!(
+        src.sha256,
+        textwgan::util::sha256_hex(&std::fs::read(&pb).unwrap())
+    );
     assert_eq!(two.meta.counts.text_bytes, all.len() as u64);
 }
 
@@ -182,11 +261,20 @@ fn max_lines_takes_the_first_kept_lines() {
     let body = format!("\n{}{}", filler(), "extra\n".repeat(10));
     let p = file(dir.path(), "c.txt", body.as_bytes());
     let q = file(dir.path(), "d.txt", b"never read\n");
-    let o = PrepareOptions { max_lines: Some(64), ..small() };
+    let o = PrepareOptions {
+        max_lines: Some(64),
+        ..small()
+    };
     let d = build(&[p, q.clone()], &o).unwrap();
     let t = texts(&d.train, &d.vocab);
     assert_eq!((t.len(), &t[0][..], &t[63][..]), (64, "f00", "f63"));
-    assert_eq!((d.meta.counts.lines_read, d.meta.sources[1].lines_read), (65, 0));
+    assert_eq!(
+        (d.meta.counts.lines_read, d.meta.sources[1].lines_read),
+        (65, 0)
+    );
     // A file not read is still hashed whole.
-    assert_eq!(d.meta.sources[1].sha256, textwgan::util::sha256_hex(b"never read\n"));
+    assert_eq!(
+        d.meta.sources[1].sha256,
+        textwgan::util::sha256_hex(b"never read\n")
+    );
 }

@@ -28,7 +28,10 @@ pub struct IdRows {
 impl IdRows {
     /// Rows from a flat id buffer; panics unless `ids.len()` is a multiple of `seq_len`.
     pub fn new(seq_len: usize, ids: Vec<u16>) -> IdRows {
-        assert!(seq_len > 0 && ids.len() % seq_len == 0, "ragged id rows");
+        assert!(
+            seq_len > 0 && ids.len().is_multiple_of(seq_len),
+            "ragged id rows"
+        );
         IdRows { seq_len, ids }
     }
 
