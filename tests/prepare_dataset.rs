@@ -46,6 +46,14 @@ fn real_corpus_round_trip_through_disk_and_hf_tokenizer() {
     assert_eq!(ds.hash(), p.meta.dataset_hash);
     assert_eq!(ds.seq_len(), 32);
     assert_eq!(ds.meta, p.meta);
+    // Same inputs and options: byte-identical files (no time stamps, no hash-map order).
+    let again = dir.path().join("again");
+    let q = build(std::slice::from_ref(&src), &PrepareOptions::default()).unwrap();
+    write(&q, &again, false).unwrap();
+    for f in ["meta.json", "tokenizer.json", "train.ids", "holdout.ids"] {
+        let a = std::fs::read(out.join(f)).unwrap();
+        assert_eq!(a, std::fs::read(again.join(f)).unwrap(), "{f}");
+    }
     // Every line, encoded by the Hugging Face tokenizer and cut to 32, is a stored row, and the
     // split puts each kept line in exactly one of train / holdout.
     let tok = tokenizers::Tokenizer::from_file(out.join("tokenizer.json")).unwrap();

@@ -23,31 +23,38 @@ pub const VERSION: u32 = 1;
 /// Size of the header in bytes.
 pub const HEADER_LEN: usize = 56;
 
-fn payload(rows: &IdRows) -> Vec<u8> {
-    let mut out = Vec::with_capacity(rows.ids.len() * 2);
-    for &id in &rows.ids {
+fn push_payload(out: &mut Vec<u8>, ids: &[u16]) {
+    out.reserve(ids.len() * 2);
+    for &id in ids {
         out.extend_from_slice(&id.to_le_bytes());
     }
-    out
 }
 
 /// SHA-256 (hex) of the payload of `rows`: the checksum stored in the id-file header and in
 /// `meta.json`.
 pub fn ids_sha256(rows: &IdRows) -> String {
-    crate::util::sha256_hex(&payload(rows))
+    let mut h = sha2::Sha256::new();
+    let mut buf = Vec::with_capacity(1 << 16);
+    for part in rows.ids.chunks(1 << 15) {
+        buf.clear();
+        push_payload(&mut buf, part);
+        h.update(&buf);
+    }
+    crate::util::hex(&h.finalize())
 }
 
 /// The complete bytes of an id file for `rows`.
 pub fn encode_ids(rows: &IdRows) -> Result<Vec<u8>> {
     let seq_len = u32::try_from(rows.seq_len).context("seq_len does not fit the id file")?;
-    let body = payload(rows);
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    let mut out = Vec::with_capacity(HEADER_LEN + rows.ids.len() * 2);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&seq_len.to_le_bytes());
     out.extend_from_slice(&(rows.rows() as u64).to_le_bytes());
-    out.extend_from_slice(&sha2::Sha256::digest(&body));
-    out.extend_from_slice(&body);
+    out.resize(HEADER_LEN, 0);
+    push_payload(&mut out, &rows.ids);
+    let sum = sha2::Sha256::digest(&out[HEADER_LEN..]);
+    out[24..HEADER_LEN].copy_from_slice(&sum);
     Ok(out)
 }
 
