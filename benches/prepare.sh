@@ -13,7 +13,7 @@ run() {
   rm -rf "$tmp/out"
   /usr/bin/time -v "$bin" prepare "$@" --out "$tmp/out" 2> "$tmp/log" || { cat "$tmp/log"; exit 1; }
   echo "== $name: $(grep -E '^prepared' "$tmp/log")"
-  grep -E 'Elapsed|Maximum resident' "$tmp/log"
+  grep -E 'User time|System time|Elapsed|Maximum resident' "$tmp/log"
 }
 run "50 MB, defaults" "$tmp/sotu5.txt"
 run "50 MB, --long chunk" "$tmp/sotu5.txt" --long chunk
