@@ -41,7 +41,7 @@ fn le_bytes(ids: &[u16]) -> std::borrow::Cow<'_, [u8]> {
 /// SHA-256 (hex) of the payload of `rows`: the checksum stored in the id-file header and in
 /// `meta.json`.
 pub fn ids_sha256(rows: &IdRows) -> String {
-    crate::util::hex(&sha2::Sha256::digest(&le_bytes(&rows.ids)))
+    crate::util::hex(&sha2::Sha256::digest(le_bytes(&rows.ids)))
 }
 
 /// The complete bytes of an id file for `rows`.
