@@ -23,6 +23,9 @@ fn lines_of(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// A file name in the dataset and how to damage it.
+type Damage = (&'static str, fn(&Path));
+
 fn rows_of(r: &IdRows) -> Vec<Vec<u16>> {
     (0..r.rows()).map(|i| r.text_row(i).to_vec()).collect()
 }
@@ -43,6 +46,14 @@ fn real_corpus_round_trip_through_disk_and_hf_tokenizer() {
     assert_eq!(ds.hash(), p.meta.dataset_hash);
     assert_eq!(ds.seq_len(), 32);
     assert_eq!(ds.meta, p.meta);
+    // Same inputs and options: byte-identical files (no time stamps, no hash-map order).
+    let again = dir.path().join("again");
+    let q = build(std::slice::from_ref(&src), &PrepareOptions::default()).unwrap();
+    write(&q, &again, false).unwrap();
+    for f in ["meta.json", "tokenizer.json", "train.ids", "holdout.ids"] {
+        let a = std::fs::read(out.join(f)).unwrap();
+        assert_eq!(a, std::fs::read(again.join(f)).unwrap(), "{f}");
+    }
     // Every line, encoded by the Hugging Face tokenizer and cut to 32, is a stored row, and the
     // split puts each kept line in exactly one of train / holdout.
     let tok = tokenizers::Tokenizer::from_file(out.join("tokenizer.json")).unwrap();
@@ -108,7 +119,7 @@ fn damaged_datasets_are_refused_with_a_pointer_to_prepare() {
     let out = dir.path().join("ds");
     let p = build(&[corpus("austen_tiny.txt")], &PrepareOptions::default()).unwrap();
     write(&p, &out, false).unwrap();
-    let damage: [(&str, fn(&Path)); 5] = [
+    let damage: [Damage; 5] = [
         ("train.ids", |f| {
             let mut b = std::fs::read(f).unwrap();
             b[100] ^= 0x40;
@@ -162,7 +173,7 @@ fn holdout_split_is_seeded_disjoint_and_stable() {
     let a = build(std::slice::from_ref(&src), &o).unwrap();
     let b = build(std::slice::from_ref(&src), &o).unwrap();
     assert_eq!((a.train.clone(), a.holdout.clone()), (b.train, b.holdout));
-    let c = build(&[src.clone()], &PrepareOptions { seed: 1, ..o }).unwrap();
+    let c = build(std::slice::from_ref(&src), &PrepareOptions { seed: 1, ..o }).unwrap();
     assert_ne!(a.holdout, c.holdout);
     // Independent statement of the rule: shuffle 0..n with the named stream, take 640.
     let n = 779;

@@ -23,31 +23,54 @@ pub const VERSION: u32 = 1;
 /// Size of the header in bytes.
 pub const HEADER_LEN: usize = 56;
 
-fn payload(rows: &IdRows) -> Vec<u8> {
-    let mut out = Vec::with_capacity(rows.ids.len() * 2);
-    for &id in &rows.ids {
-        out.extend_from_slice(&id.to_le_bytes());
+/// The ids as little-endian bytes: a borrowed view on little-endian machines, a copy otherwise.
+fn le_bytes(ids: &[u16]) -> std::borrow::Cow<'_, [u8]> {
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: u16 has no padding and no invalid bit patterns, u8 has alignment 1, and the
+        // view covers exactly the `2 * ids.len()` initialised bytes of `ids`, borrowed from it.
+        let bytes = unsafe { std::slice::from_raw_parts(ids.as_ptr().cast::<u8>(), ids.len() * 2) };
+        std::borrow::Cow::Borrowed(bytes)
     }
-    out
+    #[cfg(not(target_endian = "little"))]
+    {
+        std::borrow::Cow::Owned(ids.iter().flat_map(|id| id.to_le_bytes()).collect())
+    }
 }
 
 /// SHA-256 (hex) of the payload of `rows`: the checksum stored in the id-file header and in
 /// `meta.json`.
 pub fn ids_sha256(rows: &IdRows) -> String {
-    crate::util::sha256_hex(&payload(rows))
+    crate::util::hex(&sha2::Sha256::digest(le_bytes(&rows.ids)))
 }
 
 /// The complete bytes of an id file for `rows`.
 pub fn encode_ids(rows: &IdRows) -> Result<Vec<u8>> {
+    encode_ids_inner(rows, None)
+}
+
+/// Like [`encode_ids`] with the payload checksum already known (hex, from [`ids_sha256`]),
+/// so a large payload is hashed once.
+pub(crate) fn encode_ids_with_sum(rows: &IdRows, sha256_hex: &str) -> Result<Vec<u8>> {
+    let mut sum = [0u8; 32];
+    for (i, b) in sum.iter_mut().enumerate() {
+        let pair = sha256_hex.get(2 * i..2 * i + 2).unwrap_or("");
+        *b = u8::from_str_radix(pair, 16).context("bad checksum text")?;
+    }
+    encode_ids_inner(rows, Some(sum))
+}
+
+fn encode_ids_inner(rows: &IdRows, sum: Option<[u8; 32]>) -> Result<Vec<u8>> {
     let seq_len = u32::try_from(rows.seq_len).context("seq_len does not fit the id file")?;
-    let body = payload(rows);
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    let mut out = Vec::with_capacity(HEADER_LEN + rows.ids.len() * 2);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&seq_len.to_le_bytes());
     out.extend_from_slice(&(rows.rows() as u64).to_le_bytes());
-    out.extend_from_slice(&sha2::Sha256::digest(&body));
-    out.extend_from_slice(&body);
+    out.resize(HEADER_LEN, 0);
+    out.extend_from_slice(&le_bytes(&rows.ids));
+    let sum = sum.unwrap_or_else(|| sha2::Sha256::digest(&out[HEADER_LEN..]).into());
+    out[24..HEADER_LEN].copy_from_slice(&sum);
     Ok(out)
 }
 
@@ -130,6 +153,8 @@ mod tests {
         assert_eq!(&b[56..], &[1, 0, 2, 1, 3, 0, 0, 0]);
         let sum = crate::util::sha256_hex(&[1, 0, 2, 1, 3, 0, 0, 0]);
         assert_eq!(crate::util::hex(&b[24..56]), sum);
+        assert_eq!(encode_ids_with_sum(&rows, &sum).unwrap(), b);
+        assert_eq!(ids_sha256(&rows), sum);
         assert_eq!(decode_ids(&b).unwrap(), (rows, sum));
     }
 

@@ -5,7 +5,7 @@
 
 use super::collect::Collector;
 use super::dataset::{IdRows, HOLDOUT_FILE, META_FILE, TOKENIZER_FILE, TRAIN_FILE};
-use super::ids::{encode_ids, ids_sha256};
+use super::ids::{encode_ids_with_sum, ids_sha256};
 use super::meta::{dataset_hash, Counts, Meta, FORMAT_VERSION};
 use super::options::MIN_TRAIN_LINES;
 use super::source::read_source;
@@ -226,7 +226,7 @@ fn encode(
 
 /// Held-out lines whose stored symbols equal those of some training line.
 fn holdout_in_train(col: &Collector, held: &[bool]) -> u64 {
-    let mut map: HashMap<&[u32], (u64, bool)> = HashMap::new();
+    let mut map: HashMap<&[u32], (u64, bool), FastHash> = HashMap::default();
     for (i, _) in held.iter().enumerate().filter(|(_, &h)| h) {
         map.entry(col.line(i)).or_default().0 += 1;
     }
@@ -238,14 +238,50 @@ fn holdout_in_train(col: &Collector, held: &[bool]) -> u64 {
     map.values().filter(|e| e.1).map(|e| e.0).sum()
 }
 
+/// A fast non-cryptographic hasher for symbol slices (the map keys are our own data).
+#[derive(Default, Clone, Copy)]
+struct FastHash;
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = Mix;
+    fn build_hasher(&self) -> Mix {
+        Mix(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+/// Multiply-rotate mixing over 64-bit words (FxHash style).
+struct Mix(u64);
+
+impl std::hash::Hasher for Mix {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(b);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(x as u64);
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Writes `prepared` as the dataset directory `out` (`meta.json`, `tokenizer.json`,
 /// `train.ids`, `holdout.ids`), atomically. An existing `out` is replaced only with `force`,
 /// and only if it is a dataset directory (or empty).
 pub fn write(prepared: &Prepared, out: &Path, force: bool) -> Result<()> {
     let meta = serde_json::to_string_pretty(&prepared.meta)? + "\n";
     let tokenizer = prepared.vocab.to_tokenizer_json()? + "\n";
-    let train = encode_ids(&prepared.train)?;
-    let holdout = encode_ids(&prepared.holdout)?;
+    let train = encode_ids_with_sum(&prepared.train, &prepared.meta.train_sha256)?;
+    let holdout = encode_ids_with_sum(&prepared.holdout, &prepared.meta.holdout_sha256)?;
     let files: [(&str, &[u8]); 4] = [
         (TOKENIZER_FILE, tokenizer.as_bytes()),
         (TRAIN_FILE, &train),

@@ -156,3 +156,63 @@ pub fn summary(p: &Prepared, out: &Path, secs: f64) -> String {
         c.holdout_in_train,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: PrepareArgs,
+    }
+
+    #[test]
+    fn cli_defaults_are_the_library_defaults_and_flags_map_to_options() {
+        let cli = Cli::try_parse_from(["t", "c.txt", "--out", "d"]).unwrap();
+        assert_eq!(cli.args.options(), PrepareOptions::default());
+        let argv = [
+            "t",
+            "a",
+            "b.gz",
+            "--out",
+            "d",
+            "--seq-len",
+            "8",
+            "--holdout",
+            "3",
+            "--seed",
+            "9",
+            "--max-vocab",
+            "50",
+            "--min-count",
+            "2",
+            "--max-lines",
+            "7",
+            "--long",
+            "chunk",
+            "--invalid",
+            "skip-line",
+            "--encoding",
+            "latin1",
+            "--max-unk-rate",
+            "0.5",
+        ];
+        let o = Cli::try_parse_from(argv).unwrap().args.options();
+        let want = PrepareOptions {
+            seq_len: 8,
+            holdout: 3,
+            seed: 9,
+            max_vocab: 50,
+            min_count: 2,
+            max_lines: Some(7),
+            long: LongPolicy::Chunk,
+            invalid: InvalidPolicy::SkipLine,
+            encoding: Encoding::Latin1,
+            max_unk_rate: 0.5,
+        };
+        assert_eq!(o, want);
+        assert!(Cli::try_parse_from(["t", "--out", "d"]).is_err());
+    }
+}
