@@ -23,14 +23,22 @@ fn main() {
     let enc = |ls: &[&str]| -> Vec<Vec<u16>> { ls.iter().map(|l| vocab.encode(l)).collect() };
     let samples = enc(&lines[..640]);
     let train = pad_rows(&enc(&lines[640..]), 32);
-    println!("{path}: {} training rows, vocab {}", train.rows(), vocab.len());
+    println!(
+        "{path}: {} training rows, vocab {}",
+        train.rows(),
+        vocab.len()
+    );
 
     let t = Instant::now();
     let stats = CorpusStats::build(&train, 6).unwrap();
     println!("build tables n=1..6: {:.1} ms", ms(t));
     let t = Instant::now();
     let bytes = cache::encode(&stats, "bench");
-    println!("encode cache: {:.1} ms ({:.1} MB)", ms(t), bytes.len() as f64 / 1e6);
+    println!(
+        "encode cache: {:.1} ms ({:.1} MB)",
+        ms(t),
+        bytes.len() as f64 / 1e6
+    );
     let t = Instant::now();
     let back = cache::decode(&bytes, "bench", 32, 6).unwrap();
     println!("decode + verify cache: {:.1} ms", ms(t));
@@ -40,7 +48,10 @@ fn main() {
     for _ in 0..reps {
         std::hint::black_box(js_report(&samples, &stats, 4));
     }
-    println!("js_report 640 samples n=1..4: {:.2} ms", ms(t) / reps as f64);
+    println!(
+        "js_report 640 samples n=1..4: {:.2} ms",
+        ms(t) / reps as f64
+    );
     let rows = pad_rows(&samples, 32);
     let t = Instant::now();
     let rep = set_report(&rows, &stats, &train, 6);

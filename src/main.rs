@@ -17,6 +17,10 @@ enum Command {
     Version,
     /// Turn corpus files into a dataset directory (vocabulary, id rows, holdout split).
     Prepare(textwgan::data::prepare::PrepareArgs),
+    /// N-gram statistics (JS divergence, precision, …) of samples against a corpus.
+    Eval(textwgan::eval::EvalArgs),
+    /// Sample lines from an order-K character Markov chain fitted on a dataset.
+    Baseline(textwgan::baseline::BaselineArgs),
 }
 
 fn main() -> ExitCode {
@@ -27,6 +31,8 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Prepare(args) => textwgan::data::prepare::run(&args),
+        Command::Eval(args) => textwgan::eval::run(&args),
+        Command::Baseline(args) => textwgan::baseline::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

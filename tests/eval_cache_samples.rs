@@ -35,7 +35,9 @@ fn stale_or_damaged_caches_are_refused() {
     assert!(decode(&bytes[..bytes.len() - 1], "hash-1", 6, 6).is_err());
     assert!(decode(b"", "hash-1", 6, 6).is_err());
     let small = CorpusStats::build(&train(), 3).unwrap();
-    let e = decode(&encode(&small, "hash-1"), "hash-1", 6, 4).unwrap_err().to_string();
+    let e = decode(&encode(&small, "hash-1"), "hash-1", 6, 4)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("orders up to 3"), "{e}");
 }
 
@@ -56,9 +58,15 @@ fn load_or_build_writes_reuses_and_rebuilds() {
     b[mid] ^= 0x40;
     std::fs::write(&path, &b).unwrap();
     let (s, st) = load_or_build(&path, "h", &rows, 6).unwrap();
-    assert!(matches!(st, CacheStatus::Rebuilt(ref w) if w.contains("checksum")), "{st:?}");
+    assert!(
+        matches!(st, CacheStatus::Rebuilt(ref w) if w.contains("checksum")),
+        "{st:?}"
+    );
     assert_eq!(s, fresh);
-    assert_eq!(load_or_build(&path, "h", &rows, 6).unwrap().1, CacheStatus::Hit);
+    assert_eq!(
+        load_or_build(&path, "h", &rows, 6).unwrap().1,
+        CacheStatus::Hit
+    );
     // Another dataset hash: rebuilt.
     let (_, st) = load_or_build(&path, "other", &rows, 6).unwrap();
     assert!(matches!(st, CacheStatus::Rebuilt(ref w) if w.contains("another dataset")));
@@ -85,7 +93,10 @@ fn samples_lines_endings_bom_and_cutting() {
     assert_eq!((s.cut, s.unk, s.symbols), (1, 2, 11));
     // A final newline does not add a sample; a file holding one newline is one empty sample.
     assert_eq!(parse_samples(b"a\n", "f", &v, 4).unwrap().seqs.len(), 1);
-    assert_eq!(parse_samples(b"\n", "f", &v, 4).unwrap().seqs, vec![Vec::<u16>::new()]);
+    assert_eq!(
+        parse_samples(b"\n", "f", &v, 4).unwrap().seqs,
+        vec![Vec::<u16>::new()]
+    );
     // The replacement character that `sample` writes for UNK re-encodes to UNK.
     let r = parse_samples("a\u{FFFD}".as_bytes(), "f", &v, 4).unwrap();
     assert_eq!(r.seqs[0], vec![v.id('a'), UNK]);
@@ -96,10 +107,14 @@ fn bad_samples_files_give_clear_errors() {
     let v = vocab();
     let e = parse_samples(b"", "s.txt", &v, 4).unwrap_err().to_string();
     assert!(e.contains("s.txt") && e.contains("empty"), "{e}");
-    let e = parse_samples(b"\xEF\xBB\xBF", "s.txt", &v, 4).unwrap_err().to_string();
+    let e = parse_samples(b"\xEF\xBB\xBF", "s.txt", &v, 4)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("empty"), "{e}");
     // Line 2 starts at byte 3; the bad byte is its second byte → offset 4.
-    let e = parse_samples(b"ab\na\xFFc\n", "s.txt", &v, 4).unwrap_err().to_string();
+    let e = parse_samples(b"ab\na\xFFc\n", "s.txt", &v, 4)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("line 2") && e.contains("byte offset 4"), "{e}");
     let e = read_samples(std::path::Path::new("/nonexistent/s.txt"), &v, 4).unwrap_err();
     assert!(format!("{e:#}").contains("/nonexistent/s.txt"), "{e:#}");

@@ -53,9 +53,8 @@ fn partially_overlapping_unigrams_match_closed_form() {
     let v = vocab("ab");
     let corpus = CorpusStats::build(&rows(&v, 4, &["abbb"]), 1).unwrap();
     let r = js_report(&seqs(&v, &["aab"]), &corpus, 1);
-    let kl = |p: &[f64], m: &[f64]| -> f64 {
-        p.iter().zip(m).map(|(&a, &b)| a * (a / b).log2()).sum()
-    };
+    let kl =
+        |p: &[f64], m: &[f64]| -> f64 { p.iter().zip(m).map(|(&a, &b)| a * (a / b).log2()).sum() };
     let (p, q) = ([2.0 / 3.0, 1.0 / 3.0], [0.25, 0.75]);
     let m = [(p[0] + q[0]) / 2.0, (p[1] + q[1]) / 2.0];
     let want = 0.5 * kl(&p, &m) + 0.5 * kl(&q, &m);
@@ -112,9 +111,15 @@ fn js_is_symmetric_bounded_and_finite_on_random_inputs() {
         let ab = js_report(&a, &sb, 6);
         let ba = js_report(&b, &sa, 6);
         for n in 1..=6 {
-            for (x, y) in [(ab.reference[&n], ba.reference[&n]), (ab.clean[&n], ba.clean[&n])] {
+            for (x, y) in [
+                (ab.reference[&n], ba.reference[&n]),
+                (ab.clean[&n], ba.clean[&n]),
+            ] {
                 if let (Some(x), Some(y)) = (x, y) {
-                    assert!(x.is_finite() && (0.0..=1.0).contains(&x), "trial {trial}: {x}");
+                    assert!(
+                        x.is_finite() && (0.0..=1.0).contains(&x),
+                        "trial {trial}: {x}"
+                    );
                     assert!((x - y).abs() < 1e-12, "trial {trial} n={n}: {x} vs {y}");
                 } else {
                     assert_eq!(x.is_none(), y.is_none(), "trial {trial} n={n}");
@@ -135,7 +140,11 @@ fn degenerate_sample_sets_never_look_good() {
     for n in 1..=4 {
         assert_eq!(r.clean[&n], None);
         assert_eq!(r.counts.clean[&n], 0);
-        assert!(r.reference[&n].unwrap() > 0.3, "n={n}: {:?}", r.reference[&n]);
+        assert!(
+            r.reference[&n].unwrap() > 0.3,
+            "n={n}: {:?}",
+            r.reference[&n]
+        );
     }
     // All identical (one real line repeated): exactly the distribution of that one line (so
     // repetition earns nothing), positive, and for n ≥ 2 the missing variety shows clearly.
@@ -198,7 +207,10 @@ fn floor_rows_take_all_or_a_seeded_subset() {
     let a = floor_rows(&holdout, 4);
     assert_eq!(a, floor_rows(&holdout, 4));
     assert_eq!(a.rows(), 4);
-    assert!(a.ids.windows(2).all(|w| w[0] < w[1]), "distinct, in holdout order");
+    assert!(
+        a.ids.windows(2).all(|w| w[0] < w[1]),
+        "distinct, in holdout order"
+    );
     assert!(a.ids.iter().all(|id| holdout.ids.contains(id)));
 }
 

@@ -31,7 +31,10 @@ fn grams(lines: &[String], n: usize) -> HashMap<String, u64> {
 }
 
 fn js(p: &HashMap<String, u64>, q: &HashMap<String, u64>) -> Option<f64> {
-    let (pt, qt) = (p.values().sum::<u64>() as f64, q.values().sum::<u64>() as f64);
+    let (pt, qt) = (
+        p.values().sum::<u64>() as f64,
+        q.values().sum::<u64>() as f64,
+    );
     if pt == 0.0 || qt == 0.0 {
         return None;
     }
@@ -98,21 +101,49 @@ fn fast_statistics_equal_the_simple_implementation_on_sotu_tiny() {
     for n in 1..=6 {
         let (sp, tp) = (grams(&s_pad, n), grams(&t_pad, n));
         let (sc, tc) = (grams(&s_cut, n), grams(&t_cut, n));
-        close(rep.js.reference[&n], js(&sp, &tp), &format!("reference JS n={n}"));
+        close(
+            rep.js.reference[&n],
+            js(&sp, &tp),
+            &format!("reference JS n={n}"),
+        );
         close(rep.js.clean[&n], js(&sc, &tc), &format!("clean JS n={n}"));
         let total: u64 = sc.values().sum();
-        let hit: u64 = sc.iter().filter(|(k, _)| tc.contains_key(*k)).map(|(_, c)| c).sum();
-        let covered: u64 = tc.iter().filter(|(k, _)| sc.contains_key(*k)).map(|(_, c)| c).sum();
+        let hit: u64 = sc
+            .iter()
+            .filter(|(k, _)| tc.contains_key(*k))
+            .map(|(_, c)| c)
+            .sum();
+        let covered: u64 = tc
+            .iter()
+            .filter(|(k, _)| sc.contains_key(*k))
+            .map(|(_, c)| c)
+            .sum();
         let t_total: u64 = tc.values().sum();
-        close(rep.stats.precision[&n], Some(hit as f64 / total as f64), "precision");
-        close(rep.stats.coverage[&n], Some(covered as f64 / t_total as f64), "coverage");
-        close(rep.stats.distinct[&n], Some(sc.len() as f64 / total as f64), "distinct");
+        close(
+            rep.stats.precision[&n],
+            Some(hit as f64 / total as f64),
+            "precision",
+        );
+        close(
+            rep.stats.coverage[&n],
+            Some(covered as f64 / t_total as f64),
+            "coverage",
+        );
+        close(
+            rep.stats.distinct[&n],
+            Some(sc.len() as f64 / total as f64),
+            "distinct",
+        );
         assert_eq!(rep.js.counts.reference[&n], sp.values().sum::<u64>());
         assert_eq!(rep.js.counts.clean[&n], total);
         assert_eq!(corpus.tables[n - 1].distinct(), tp.len());
     }
     let uniq: HashSet<&String> = s_cut.iter().collect();
-    close(rep.stats.unique_ratio, Some(uniq.len() as f64 / samples.len() as f64), "unique");
+    close(
+        rep.stats.unique_ratio,
+        Some(uniq.len() as f64 / samples.len() as f64),
+        "unique",
+    );
     let train_set: HashSet<&String> = t_cut.iter().collect();
     let copies = s_cut.iter().filter(|l| train_set.contains(l)).count() as u64;
     assert_eq!(rep.stats.verbatim.count, copies);

@@ -78,7 +78,12 @@ impl<'a> Reader<'a> {
 
 /// Parses a cache, checking it is intact and belongs to `dataset_hash` with `seq_len` and at least
 /// `max_n` orders. The error says why it cannot be used (the caller then rebuilds it).
-pub fn decode(bytes: &[u8], dataset_hash: &str, seq_len: usize, max_n: usize) -> Result<CorpusStats> {
+pub fn decode(
+    bytes: &[u8],
+    dataset_hash: &str,
+    seq_len: usize,
+    max_n: usize,
+) -> Result<CorpusStats> {
     if bytes.len() < MAGIC.len() + 32 || &bytes[..8] != MAGIC {
         bail!("not an n-gram cache (bad magic)");
     }

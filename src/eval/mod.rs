@@ -5,12 +5,14 @@
 //! [`js_report`] (fast, for training) or [`evaluate`] (the full report).
 
 pub mod cache;
+pub mod cli;
 pub mod divergence;
 pub mod ngrams;
 pub mod report;
 pub mod samples;
 pub mod stats;
 
+pub use cli::{load_reference, run, EvalArgs, Reference};
 pub use divergence::{JsCounts, JsReport, PerOrder};
 pub use ngrams::{NgramTable, MAX_N};
 pub use report::{render, EvalReport};

@@ -18,9 +18,7 @@ pub fn pack(gram: &[u16]) -> u128 {
 
 /// The ids of an order-`n` key, in order (inverse of [`pack`]).
 pub fn unpack(key: u128, n: usize) -> Vec<u16> {
-    (0..n)
-        .map(|i| (key >> (16 * (n - 1 - i))) as u16)
-        .collect()
+    (0..n).map(|i| (key >> (16 * (n - 1 - i))) as u16).collect()
 }
 
 /// Whether an order-`n` key contains [`PAD`] (id 0) in any lane.
@@ -146,9 +144,7 @@ impl NgramTable {
 
     /// The count of one key (0 when absent).
     pub fn count(&self, key: u128) -> u64 {
-        self.keys
-            .binary_search(&key)
-            .map_or(0, |i| self.counts[i])
+        self.keys.binary_search(&key).map_or(0, |i| self.counts[i])
     }
 
     /// The counts of `queries`, which must be in increasing order (as another table's keys are).

@@ -118,12 +118,24 @@ pub fn render(r: &EvalReport) -> String {
             r.cut_samples, r.unk_symbols
         );
     }
-    let _ = writeln!(s, "JS divergence in bits (0 = same distribution, 1 = disjoint); real = floor");
+    let _ = writeln!(
+        s,
+        "JS divergence in bits (0 = same distribution, 1 = disjoint); real = floor"
+    );
     let _ = writeln!(
         s,
         "{:>2}  {:>9} {:>9}  {:>9} {:>9}  {:>9} {:>9}  {:>9} {:>9}  {:>9} {:>9}",
-        "n", "JS ref", "real", "JS clean", "real", "precision", "real", "coverage", "real",
-        "distinct", "real"
+        "n",
+        "JS ref",
+        "real",
+        "JS clean",
+        "real",
+        "precision",
+        "real",
+        "coverage",
+        "real",
+        "distinct",
+        "real"
     );
     for n in 1..=r.max_n {
         let _ = writeln!(

@@ -30,7 +30,11 @@ pub fn read_samples(path: &Path, vocab: &Vocab, seq_len: usize) -> Result<Sample
 /// to UNK). Lines longer than `seq_len` symbols are cut and counted in [`Samples::cut`].
 /// Invalid UTF-8 is an error naming the line and byte offset; a file without any line is an error.
 pub fn parse_samples(bytes: &[u8], name: &str, vocab: &Vocab, seq_len: usize) -> Result<Samples> {
-    let start = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let start = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     let body = &bytes[start..];
     if body.is_empty() {
         bail!("samples file {name} is empty: expected one sample per line");

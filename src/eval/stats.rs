@@ -29,7 +29,9 @@ impl CorpusStats {
     /// Counts everything for `rows`; `max_n` must be in `1..=6`.
     pub fn build(rows: &IdRows, max_n: usize) -> Result<CorpusStats> {
         check_max_n(max_n)?;
-        let tables = (1..=max_n).map(|n| NgramTable::from_rows(rows, n)).collect();
+        let tables = (1..=max_n)
+            .map(|n| NgramTable::from_rows(rows, n))
+            .collect();
         Ok(CorpusStats {
             seq_len: rows.seq_len,
             rows: rows.rows() as u64,
@@ -177,7 +179,11 @@ pub fn set_report(
 ) -> SetReport {
     let orders = compare_orders(rows, reference, max_n);
     let per = |f: &dyn Fn(&OrderStats) -> Option<f64>| -> PerOrder<Option<f64>> {
-        orders.iter().enumerate().map(|(i, o)| (i + 1, f(o))).collect()
+        orders
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (i + 1, f(o)))
+            .collect()
     };
     let n = rows.rows() as u64;
     let texts: HashSet<&[u16]> = (0..rows.rows()).map(|r| rows.text_row(r)).collect();
