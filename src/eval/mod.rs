@@ -17,7 +17,9 @@ pub use divergence::{JsCounts, JsReport, PerOrder};
 pub use ngrams::{NgramTable, MAX_N};
 pub use report::{render, EvalReport};
 pub use samples::{parse_samples, read_samples, Samples};
-pub use stats::{floor_rows, js_report, pad_rows, set_report, CorpusStats, SetReport, SetStats};
+pub use stats::{
+    floor_rows, js_report, js_report_rows, pad_rows, set_report, CorpusStats, SetReport, SetStats,
+};
 
 use crate::data::IdRows;
 use report::{CorpusSummary, JsModes, NgramCounts};
