@@ -21,6 +21,10 @@ enum Command {
     Train(textwgan::train::cli::TrainArgs),
     /// Write sentences sampled from a trained generator.
     Sample(textwgan::sample::SampleArgs),
+    /// N-gram statistics (JS divergence, precision, …) of samples against a corpus.
+    Eval(textwgan::eval::EvalArgs),
+    /// Sample lines from an order-K character Markov chain fitted on a dataset.
+    Baseline(textwgan::baseline::BaselineArgs),
 }
 
 /// Exit status after Ctrl-C (128 + SIGINT), once the checkpoint is written.
@@ -39,6 +43,8 @@ fn main() -> ExitCode {
             other => other.map(|_| ()),
         },
         Command::Sample(args) => textwgan::sample::run(&args),
+        Command::Eval(args) => textwgan::eval::run(&args),
+        Command::Baseline(args) => textwgan::baseline::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

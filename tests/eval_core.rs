@@ -1,7 +1,7 @@
 //! JS divergence and set statistics checked against hand-computed values and closed forms.
 
 use textwgan::data::{IdRows, Vocab};
-use textwgan::eval::{floor_rows, js_report, pad_rows, set_report, CorpusStats};
+use textwgan::eval::{floor_rows, js_report, js_report_rows, pad_rows, set_report, CorpusStats};
 use textwgan::rng::Rng;
 
 fn vocab(chars: &str) -> Vocab {
@@ -220,4 +220,16 @@ fn max_n_outside_one_to_six_is_refused() {
     assert!(CorpusStats::build(&r, 0).is_err());
     let e = CorpusStats::build(&r, 7).unwrap_err().to_string();
     assert!(e.contains("--max-n"), "{e}");
+}
+
+#[test]
+fn row_form_equals_sequence_form() {
+    let v = vocab("abc");
+    let lines = ["abc", "ca", "", "bbbb"];
+    let corpus = CorpusStats::build(&rows(&v, 4, &["abca", "cab", "b"]), 3).unwrap();
+    let a = js_report(&seqs(&v, &lines), &corpus, 3);
+    let b = js_report_rows(&rows(&v, 4, &lines), &corpus, 3);
+    assert_eq!(a, b);
+    // Orders above what the reference counted are left out.
+    assert_eq!(js_report(&seqs(&v, &lines), &corpus, 6).reference.len(), 3);
 }

@@ -17,7 +17,12 @@ pub struct EvalArgs {
     pub samples: PathBuf,
     /// A prepared dataset: its training split is the reference, its held-out split the floor.
     /// The corpus n-gram tables are cached in DIR/ngrams.cache (rebuilt when stale).
-    #[arg(long, value_name = "DIR", required_unless_present = "corpus", conflicts_with = "corpus")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "corpus",
+        conflicts_with = "corpus"
+    )]
     pub data: Option<PathBuf>,
     /// Raw corpus files instead of --data, prepared in memory with `prepare`'s default policies.
     #[arg(long, value_name = "FILE", num_args = 1..)]
@@ -95,7 +100,11 @@ pub fn load_reference(args: &EvalArgs) -> Result<Reference> {
     }
     let p = prepare::build(&args.corpus, &opts).context("preparing the --corpus files")?;
     let stats = CorpusStats::build(&p.train, args.max_n)?;
-    let names: Vec<String> = args.corpus.iter().map(|f| f.display().to_string()).collect();
+    let names: Vec<String> = args
+        .corpus
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
     Ok(Reference {
         source: names.join(" "),
         vocab: p.vocab,

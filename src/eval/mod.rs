@@ -5,17 +5,21 @@
 //! [`js_report`] (fast, for training) or [`evaluate`] (the full report).
 
 pub mod cache;
+pub mod cli;
 pub mod divergence;
 pub mod ngrams;
 pub mod report;
 pub mod samples;
 pub mod stats;
 
+pub use cli::{load_reference, run, EvalArgs, Reference};
 pub use divergence::{JsCounts, JsReport, PerOrder};
 pub use ngrams::{NgramTable, MAX_N};
 pub use report::{render, EvalReport};
 pub use samples::{parse_samples, read_samples, Samples};
-pub use stats::{floor_rows, js_report, pad_rows, set_report, CorpusStats, SetReport, SetStats};
+pub use stats::{
+    floor_rows, js_report, js_report_rows, pad_rows, set_report, CorpusStats, SetReport, SetStats,
+};
 
 use crate::data::IdRows;
 use report::{CorpusSummary, JsModes, NgramCounts};

@@ -81,6 +81,15 @@ pub fn js_report(samples: &[Vec<u16>], reference: &CorpusStats, max_n: usize) ->
     JsReport::from_orders(&compare_orders(&rows, reference, max_n))
 }
 
+/// [`js_report`] for fixed-length rows (e.g. [`floor_rows`] of a split): each row's text
+/// (without its trailing PAD) is one sample.
+pub fn js_report_rows(rows: &IdRows, reference: &CorpusStats, max_n: usize) -> JsReport {
+    let seqs: Vec<Vec<u16>> = (0..rows.rows())
+        .map(|r| rows.text_row(r).to_vec())
+        .collect();
+    js_report(&seqs, reference, max_n)
+}
+
 fn compare_orders(rows: &IdRows, reference: &CorpusStats, max_n: usize) -> Vec<OrderStats> {
     let top = max_n.min(reference.max_n());
     (1..=top)
