@@ -130,7 +130,11 @@ pub fn decode(vocab: &Vocab, ids: &[u16], unk: char) -> String {
 #[derive(Debug, clap::Args)]
 pub struct SampleArgs {
     /// Run directory (its newest valid checkpoint is used).
-    #[arg(long, required_unless_present = "checkpoint")]
+    #[arg(
+        long,
+        required_unless_present = "checkpoint",
+        conflicts_with = "checkpoint"
+    )]
     pub run: Option<PathBuf>,
     /// A checkpoint file (instead of --run).
     #[arg(long)]
@@ -145,8 +149,8 @@ pub struct SampleArgs {
     #[arg(long, value_enum, default_value_t = Decode::Argmax)]
     pub decode: Decode,
     /// Temperature of --decode sample (> 0; 1 is the model's softmax).
-    #[arg(long, default_value_t = 1.0)]
-    pub temperature: f64,
+    #[arg(long)]
+    pub temperature: Option<f64>,
     /// Character written for UNK.
     #[arg(long, default_value_t = '\u{FFFD}')]
     pub unk: char,
@@ -185,12 +189,16 @@ pub fn sample_checkpoint(ck: &Checkpoint, o: &SampleOptions, unk: char) -> Resul
 
 /// Runs `textwgan sample`.
 pub fn run(args: &SampleArgs) -> Result<()> {
+    if args.temperature.is_some() && args.decode == Decode::Argmax {
+        anyhow::bail!("--temperature applies to --decode sample only (argmax ignores it)");
+    }
+    ensure!(args.batch > 0, "--batch must be positive");
     let (path, ck) = open_checkpoint(args.run.as_deref(), args.checkpoint.as_deref())?;
     let o = SampleOptions {
         n: args.n,
         seed: args.seed,
         decode: args.decode,
-        temperature: args.temperature,
+        temperature: args.temperature.unwrap_or(1.0),
         batch: args.batch,
     };
     let lines = sample_checkpoint(&ck, &o, args.unk)?;
@@ -207,6 +215,13 @@ pub fn run(args: &SampleArgs) -> Result<()> {
             out.flush().context("cannot write to stdout")?;
         }
         Some(f) if args.append => {
+            // Keep one sample per line even if the file does not end with a newline.
+            let needs_newline = std::fs::read(f)
+                .map(|b| b.last().is_some_and(|&c| c != b'\n'))
+                .unwrap_or(false);
+            if needs_newline {
+                text.insert(0, '\n');
+            }
             let mut file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)

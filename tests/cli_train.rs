@@ -112,6 +112,33 @@ fn prepare_train_sample_and_resume() {
         .output()
         .unwrap());
     assert_eq!(lines(&std::fs::read(&f).unwrap()), 8);
+    // Appending to a file without a final newline keeps one sample per line.
+    let g = tmp.path().join("noeol.txt");
+    std::fs::write(&g, "x").unwrap();
+    ok(bin()
+        .args(["sample", "--run"])
+        .arg(&run)
+        .args(["-n", "2", "--append", "-o"])
+        .arg(&g)
+        .output()
+        .unwrap());
+    let text = std::fs::read_to_string(&g).unwrap();
+    assert_eq!(text.lines().count(), 3);
+    assert!(text.starts_with("x\n"));
+    // Nonsense combinations are errors, not silently ignored.
+    for bad in [
+        vec!["--temperature", "2"],
+        vec!["--batch", "0"],
+        vec!["--checkpoint", "x"],
+    ] {
+        let out = bin()
+            .args(["sample", "--run"])
+            .arg(&run)
+            .args(&bad)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad:?} was accepted");
+    }
     // Temperature sampling: exactly N lines of valid UTF-8.
     let out = ok(bin()
         .args(["sample", "--run"])

@@ -169,6 +169,18 @@ fn damaged_newest_checkpoint_falls_back_to_the_previous_one() {
         .unwrap()
         .unwrap();
     assert_eq!((p, ck.iteration()), (list[1].1.clone(), 5));
+    // Altered metadata (the iteration in the state record) is refused too.
+    let good = std::fs::read(&list[1].1).unwrap();
+    // The state record is a JSON string inside the header, so its quotes are escaped.
+    let key = b"iteration\\\":5";
+    let at = good.windows(key.len()).position(|w| w == key).unwrap();
+    let mut edited = good.clone();
+    edited[at + key.len() - 1] = b'9';
+    let elsewhere = tempfile::tempdir().unwrap();
+    let bad = elsewhere.path().join("edited.safetensors");
+    std::fs::write(&bad, &edited).unwrap();
+    let e = Checkpoint::read(&bad).err().unwrap();
+    assert!(format!("{e:#}").contains("corrupted"), "{e:#}");
     // A truncated file is refused too.
     std::fs::write(&list[0].1, &bytes[..n / 2]).unwrap();
     assert!(Checkpoint::read(&list[0].1).is_err());
@@ -194,6 +206,12 @@ fn refuses_other_dataset_other_config_and_existing_run() {
     cfg.train.lr_critic = 5e-4;
     let e = run(dir.path(), &cfg, &d, true).unwrap_err();
     assert!(format!("{e:#}").contains("lr_critic"), "{e:#}");
+    // A directory that is not a run is refused (nothing is written into it).
+    let foreign = tempfile::tempdir().unwrap();
+    std::fs::write(foreign.path().join("notes.txt"), "mine").unwrap();
+    let e = run(foreign.path(), &config(5), &d, false).unwrap_err();
+    assert!(format!("{e:#}").contains("not a textwgan run"), "{e:#}");
+    assert_eq!(std::fs::read_dir(foreign.path()).unwrap().count(), 1);
     let mut cfg = config(8);
     cfg.train.batch_size = 100;
     let e = run(tempfile::tempdir().unwrap().path(), &cfg, &d, false).unwrap_err();

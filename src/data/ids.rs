@@ -82,7 +82,12 @@ pub fn write_ids(path: &Path, rows: &IdRows) -> Result<()> {
 /// Reads an id file, verifying magic, version, shape and checksum; returns the rows and the
 /// payload checksum (hex).
 pub fn read_ids_checked(path: &Path) -> Result<(IdRows, String)> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "cannot read {} (re-run `textwgan prepare` to rebuild the dataset)",
+            path.display()
+        )
+    })?;
     decode_ids(&bytes).with_context(|| {
         format!(
             "{} is not a valid id file; re-run `textwgan prepare` to rebuild the dataset",

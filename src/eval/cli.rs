@@ -5,6 +5,7 @@ use super::cache::{cache_path, load_or_build, CacheStatus};
 use super::samples::read_samples;
 use super::stats::{check_max_n, CorpusStats};
 use super::{evaluate, render};
+use crate::data::prepare::{Encoding, InvalidPolicy};
 use crate::data::{prepare, Dataset, IdRows, Vocab};
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
@@ -34,6 +35,15 @@ pub struct EvalArgs {
     /// prepare's --seq-len.
     #[arg(long)]
     pub seq_len: Option<usize>,
+    /// With --corpus: what to do with invalid UTF-8 (prepare's --invalid).
+    #[arg(long, value_enum, default_value_t = InvalidPolicy::Error)]
+    pub invalid: InvalidPolicy,
+    /// With --corpus: the corpus encoding (prepare's --encoding).
+    #[arg(long, value_enum, default_value_t = Encoding::Utf8)]
+    pub encoding: Encoding,
+    /// With --corpus: held-out lines kept aside for the floor (prepare's --holdout).
+    #[arg(long, default_value_t = 640)]
+    pub holdout: usize,
     /// Print one JSON object on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -98,6 +108,9 @@ pub fn load_reference(args: &EvalArgs) -> Result<Reference> {
     if let Some(l) = args.seq_len {
         opts.seq_len = l;
     }
+    opts.holdout = args.holdout;
+    opts.invalid = args.invalid;
+    opts.encoding = args.encoding;
     let p = prepare::build(&args.corpus, &opts).context("preparing the --corpus files")?;
     let stats = CorpusStats::build(&p.train, args.max_n)?;
     let names: Vec<String> = args
@@ -135,6 +148,14 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         args.max_n,
         &reference.source,
     );
+    if report.floor_rows < report.samples {
+        eprintln!(
+            "eval: warning: the floor uses only {} held-out lines for {} samples; JS grows as a \
+             set shrinks, so the floor is higher than it would be for {} lines and flatters the \
+             samples. Evaluate at most {} samples, or prepare with --holdout {} or more",
+            report.floor_rows, report.samples, report.samples, report.floor_rows, report.samples
+        );
+    }
     let out = if args.json {
         serde_json::to_string(&report)? + "\n"
     } else {

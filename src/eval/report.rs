@@ -111,6 +111,13 @@ pub fn render(r: &EvalReport) -> String {
          floor = {} real held-out lines",
         r.samples, r.seq_len, r.reference_source, r.corpus.rows, r.floor_rows
     );
+    if r.floor_rows < r.samples {
+        let _ = writeln!(
+            s,
+            "WARNING: the floor has fewer lines ({}) than the samples ({}), so it is not comparable",
+            r.floor_rows, r.samples
+        );
+    }
     if r.cut_samples > 0 || r.unk_symbols > 0 {
         let _ = writeln!(
             s,

@@ -10,7 +10,7 @@ use super::config::TrainConfig;
 use super::safetensors::{deserialize, serialize, RawTensor};
 use crate::model::{ModelShape, Net, NetKind};
 use crate::rng::Rng;
-use crate::util::{sha256_hex, write_atomic};
+use crate::util::write_atomic;
 use anyhow::{bail, ensure, Context, Result};
 use burn::tensor::{backend::Backend, DType, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -117,6 +117,21 @@ fn prefixes(kind: NetKind) -> &'static str {
     }
 }
 
+/// SHA-256 over the state record, the vocabulary and every tensor's bytes (in file order):
+/// any change to the weights, moments, RNG states, cursor, config or vocabulary shows.
+fn checksum<'a>(state: &str, tokenizer: &str, tensors: impl Iterator<Item = &'a [u8]>) -> String {
+    use sha2::Digest;
+    let mut sha = sha2::Sha256::new();
+    for part in [state.as_bytes(), tokenizer.as_bytes()] {
+        sha.update((part.len() as u64).to_le_bytes());
+        sha.update(part);
+    }
+    for t in tensors {
+        sha.update(t);
+    }
+    crate::util::hex(&sha.finalize())
+}
+
 /// The file name of the checkpoint at `iteration`.
 pub fn file_name(iteration: u64) -> String {
     format!("ckpt-{iteration:08}.safetensors")
@@ -136,10 +151,6 @@ pub fn to_bytes<B: Backend>(state: &TrainState<B>, info: &RunInfo) -> Vec<u8> {
             tensors.push((format!("adam.{p}.v.{}", spec.name), raw(&adam.v[i])));
         }
     }
-    let data: Vec<u8> = tensors
-        .iter()
-        .flat_map(|(_, t)| t.bytes.iter().copied())
-        .collect();
     let header = Header {
         format_version: FORMAT_VERSION,
         iteration: state.iteration,
@@ -151,14 +162,17 @@ pub fn to_bytes<B: Backend>(state: &TrainState<B>, info: &RunInfo) -> Vec<u8> {
         cursor: state.cursor,
         wall_seconds: state.wall_seconds,
     };
+    let state = serde_json::to_string(&header).expect("json");
+    let digest = checksum(
+        &state,
+        &info.tokenizer_json,
+        tensors.iter().map(|(_, t)| &t.bytes[..]),
+    );
     let meta = BTreeMap::from([
         ("format".to_string(), "textwgan-checkpoint".to_string()),
-        (
-            "textwgan".to_string(),
-            serde_json::to_string(&header).expect("json"),
-        ),
+        ("textwgan".to_string(), state),
         ("tokenizer".to_string(), info.tokenizer_json.clone()),
-        ("data_sha256".to_string(), sha256_hex(&data)),
+        ("sha256".to_string(), digest),
     ]);
     serialize(&tensors, &meta)
 }
@@ -225,30 +239,31 @@ impl Checkpoint {
             meta.get("format").map(String::as_str) == Some("textwgan-checkpoint"),
             "not a textwgan checkpoint"
         );
-        let header: Header = serde_json::from_str(meta.get("textwgan").context("no state")?)
-            .context("the state record is damaged")?;
+        let state = meta.get("textwgan").context("no state record")?;
+        let tokenizer = meta.get("tokenizer").context("no vocabulary")?;
+        let header: Header = serde_json::from_str(state).context("the state record is damaged")?;
         ensure!(
             header.format_version == FORMAT_VERSION,
             "checkpoint format {} (this textwgan reads {FORMAT_VERSION})",
             header.format_version
         );
         let mut info = header.info.clone();
-        info.tokenizer_json = meta.get("tokenizer").context("no vocabulary")?.clone();
+        info.tokenizer_json = tokenizer.clone();
         let ck = Checkpoint {
             info,
             header,
             tensors,
         };
-        let mut sha = sha2::Sha256::default();
+        let mut parts = Vec::new();
         for name in ck.names() {
             let t = ck
                 .tensors
                 .get(&name)
                 .with_context(|| format!("tensor {name} is missing"))?;
-            sha2::Digest::update(&mut sha, &t.bytes);
+            parts.push(&t.bytes[..]);
         }
-        let digest = crate::util::hex(&sha2::Digest::finalize(sha));
-        if meta.get("data_sha256") != Some(&digest) {
+        let digest = checksum(state, tokenizer, parts.into_iter());
+        if meta.get("sha256") != Some(&digest) {
             bail!("checksum mismatch: the file is corrupted");
         }
         Ok(ck)
@@ -354,11 +369,16 @@ pub fn newest_valid(dir: &Path) -> Result<Option<(PathBuf, Checkpoint)>> {
             Err(e) => skipped.push((path, e)),
         }
     }
-    if let Some((p, e)) = skipped.first() {
+    if !skipped.is_empty() {
+        let list: Vec<String> = skipped
+            .iter()
+            .map(|(p, e)| format!("{}: {e:#}", p.display()))
+            .collect();
         bail!(
-            "no valid checkpoint in {}: newest {} is damaged: {e:#}",
+            "no valid checkpoint in {}; every one is damaged ({}). Move them away and train \
+             from scratch, or restore a copy",
             dir.display(),
-            p.display()
+            list.join("; ")
         );
     }
     Ok(None)

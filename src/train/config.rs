@@ -197,6 +197,7 @@ impl TrainConfig {
             ("model.noise", m.noise as f64),
             ("model.kernel", m.kernel as f64),
             ("train.batch_size", t.batch_size as f64),
+            ("train.iters", t.iters as f64),
             ("train.n_critic", t.n_critic as f64),
             ("train.lr_critic", t.lr_critic),
             ("train.lr_generator", t.lr_generator),

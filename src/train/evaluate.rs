@@ -18,7 +18,7 @@ use std::path::Path;
 /// What stays fixed across a run's evaluations.
 pub struct Evaluator {
     holdout: CorpusStats,
-    vocab: Option<Vocab>,
+    vocab: Vocab,
     samples: usize,
     max_n: usize,
     seed: u64,
@@ -29,7 +29,7 @@ impl Evaluator {
     pub fn new(data: &TrainData, samples: usize, max_n: usize, seed: u64) -> Result<Evaluator> {
         Ok(Evaluator {
             holdout: CorpusStats::build(&data.holdout, max_n)?,
-            vocab: Vocab::from_tokenizer_json(&data.tokenizer_json).ok(),
+            vocab: Vocab::from_tokenizer_json(&data.tokenizer_json)?,
             samples,
             max_n,
             seed,
@@ -65,18 +65,16 @@ impl Evaluator {
             batch: 64,
         };
         let ids = generate(gen, &o, device)?;
-        if let Some(v) = &self.vocab {
-            let text: String = ids
-                .iter()
-                .map(|s| decode(v, s, '\u{FFFD}') + "\n")
-                .collect();
-            let dir = run.join("samples");
-            std::fs::create_dir_all(&dir)?;
-            crate::util::write_atomic(
-                &dir.join(format!("iter-{iteration:08}.txt")),
-                text.as_bytes(),
-            )?;
-        }
+        let text: String = ids
+            .iter()
+            .map(|s| decode(&self.vocab, s, '\u{FFFD}') + "\n")
+            .collect();
+        let dir = run.join("samples");
+        std::fs::create_dir_all(&dir)?;
+        crate::util::write_atomic(
+            &dir.join(format!("iter-{iteration:08}.txt")),
+            text.as_bytes(),
+        )?;
         let r = js_report(&ids, &self.holdout, self.max_n);
         Ok(json!({
             "kind": "eval", "iter": iteration, "samples": ids.len(),

@@ -92,6 +92,15 @@ pub fn fresh_state<A: AutodiffBackend>(
     }
 }
 
+/// A loss for the terminal: 4 decimals, or scientific notation when very large or small.
+fn num(x: f64) -> String {
+    if x != 0.0 && !(1e-3..1e5).contains(&x.abs()) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
 /// The mean of the critic steps' losses of one iteration.
 fn mean_stats(v: &[CriticStats]) -> CriticStats {
     let n = v.len() as f64;
@@ -121,6 +130,39 @@ fn resume_mismatch(saved: &TrainConfig, given: &TrainConfig) -> Option<String> {
     Some(diff.join("; "))
 }
 
+/// Refuses a `--out` that exists and holds something other than a textwgan run (so that a
+/// mistyped path never fills an unrelated directory).
+fn refuse_foreign_dir(run_dir: &Path) -> Result<()> {
+    if !run_dir.exists() {
+        return Ok(());
+    }
+    ensure!(
+        run_dir.is_dir(),
+        "--out {} exists and is not a directory; choose another --out",
+        run_dir.display()
+    );
+    let known = [
+        "config.toml",
+        "metrics.jsonl",
+        "checkpoints",
+        "tokenizer.json",
+        "samples",
+    ];
+    let foreign: Vec<String> = std::fs::read_dir(run_dir)
+        .with_context(|| format!("cannot read {}", run_dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !known.contains(&n.as_str()) && !n.starts_with('.'))
+        .collect();
+    ensure!(
+        foreign.is_empty(),
+        "--out {} is not a textwgan run directory (it holds {}); choose a new or empty directory",
+        run_dir.display(),
+        foreign.join(", ")
+    );
+    Ok(())
+}
+
 /// Trains (or resumes) the run in `run_dir` until `config.train.iters` iterations.
 /// `stop` is polled after every iteration (set it from a Ctrl-C handler).
 pub fn train<A: AutodiffBackend>(
@@ -142,6 +184,7 @@ pub fn train<A: AutodiffBackend>(
         data.train.rows()
     );
     let ck_dir = run_dir.join("checkpoints");
+    refuse_foreign_dir(run_dir)?;
     let existing = checkpoint::list(&ck_dir)?;
     if !resume && !existing.is_empty() {
         bail!(
@@ -223,7 +266,7 @@ pub fn train<A: AutodiffBackend>(
     let mut last_log = (Instant::now(), state.iteration);
     let pb = crate::util::progress_bar(
         target,
-        "{elapsed_precise} [{bar:30}] {pos}/{len} it  {per_sec}  eta {eta}  {msg}",
+        "{elapsed_precise} [{bar:30}] {pos}/{len} it  eta {eta}  {msg}",
     );
     pb.set_position(state.iteration);
     let plain = !crate::util::stderr_is_terminal();
@@ -265,11 +308,12 @@ pub fn train<A: AutodiffBackend>(
         if !(s.loss.is_finite() && s.gp.is_finite() && gen_loss.is_finite()) {
             let last = checkpoint::list(&ck_dir)?
                 .first()
-                .map_or("none".to_string(), |(_, p)| p.display().to_string());
+                .map_or("no checkpoint was written yet".to_string(), |(_, p)| {
+                    format!("the last good checkpoint is {}", p.display())
+                });
             bail!(
                 "a loss became non-finite at iteration {} (critic {}, penalty {}, generator {}); \
-                 stopped without saving; the last good checkpoint is {last}. Lower the learning \
-                 rates or check the data",
+                 stopped without saving; {last}. Lower the learning rates or check the data",
                 state.iteration + 1,
                 s.loss,
                 s.gp,
@@ -292,11 +336,14 @@ pub fn train<A: AutodiffBackend>(
             });
             metrics.append(&row)?;
             let msg = format!(
-                "W {:.4}  gp {:.4}  D {:.4}  G {:.4}",
-                s.wasserstein, s.gp, s.loss, gen_loss
+                "{ips:.2} it/s  W {}  gp {}  D {}  G {}",
+                num(s.wasserstein),
+                num(s.gp),
+                num(s.loss),
+                num(gen_loss)
             );
             if plain {
-                eprintln!("iter {it}/{target}  {ips:.3} it/s  {msg}");
+                eprintln!("iter {it}/{target}  {msg}");
             } else {
                 pb.set_message(msg);
             }
