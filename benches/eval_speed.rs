@@ -12,7 +12,9 @@ fn main() {
     let path = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-'))
-        .unwrap_or_else(|| "/work/shared/corpora/sotu.txt".to_string());
+        .unwrap_or_else(|| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpora/sotu.txt").to_string()
+        });
     let text = std::fs::read_to_string(&path).expect("corpus");
     let mut lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
     Rng::new(1).shuffle(&mut lines);

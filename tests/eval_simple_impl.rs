@@ -64,9 +64,8 @@ fn close(a: Option<f64>, b: Option<f64>, what: &str) {
 
 #[test]
 fn fast_statistics_equal_the_simple_implementation_on_sotu_tiny() {
-    let text = std::fs::read_to_string("/work/shared/corpora/sotu_tiny.txt")
-        .or_else(|_| std::fs::read_to_string("corpora/sotu_tiny.txt"))
-        .expect("sotu_tiny.txt");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/sotu_tiny.txt");
+    let text = std::fs::read_to_string(path).expect("corpora/sotu_tiny.txt");
     let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
     assert!(lines.len() > 400);
     let mut symbols: Vec<char> = text.chars().filter(|&c| c != '\n').collect();
