@@ -21,6 +21,10 @@ enum Command {
     Train(textwgan::train::cli::TrainArgs),
     /// Write sentences sampled from a trained generator.
     Sample(textwgan::sample::SampleArgs),
+    /// Draw a run's learning curves as PNG or SVG.
+    Plot(textwgan::report::PlotArgs),
+    /// Write RUN/report.html: config, curves, latest eval, samples and checkpoints on one page.
+    Report(textwgan::report::ReportArgs),
 }
 
 /// Exit status after Ctrl-C (128 + SIGINT), once the checkpoint is written.
@@ -39,6 +43,8 @@ fn main() -> ExitCode {
             other => other.map(|_| ()),
         },
         Command::Sample(args) => textwgan::sample::run(&args),
+        Command::Plot(args) => textwgan::report::run_plot(&args),
+        Command::Report(args) => textwgan::report::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
