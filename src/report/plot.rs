@@ -120,9 +120,14 @@ pub fn smooth(ys: &[f64], half: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Half-width of the smoothing window for `n` points: about 1/20 of the run, at least 0.
+/// Half-width of the smoothing window for `n` points: about 1/20 of the run, at least 1 from
+/// 8 points on, 0 (no smoothing) below.
 pub fn smoothing_half_width(n: usize) -> usize {
-    n / 40
+    if n < 8 {
+        0
+    } else {
+        (n / 40).max(1)
+    }
 }
 
 /// The chart as SVG text.
@@ -248,6 +253,10 @@ impl XRange {
     }
 
     fn label(&self, v: f64) -> String {
+        if self.log && (v - v.round()).abs() > 1e-6 {
+            // Label whole decades only: 10^1.5 = "32" reads as a typo.
+            return String::new();
+        }
         let it = if self.log { 10f64.powf(v) } else { v };
         if it >= 10_000.0 {
             format!("{}k", (it / 1000.0).round())
@@ -379,21 +388,26 @@ fn train_panel<DB: DrawingBackend>(
         .collect();
     let y = y_range(pts.iter().map(|p| p.1));
     let mut c = chart(area, &pretty(field), field, xr, y)?;
-    let raw = RGBColor(120, 150, 200);
     let line = RGBColor(0, 70, 160);
+    let half = smoothing_half_width(pts.len());
+    // Too few points to smooth: the raw line is the curve, drawn strong.
+    let (raw, alpha) = if half == 0 {
+        (line, 1.0)
+    } else {
+        (RGBColor(120, 150, 200), 0.6)
+    };
     c.draw_series(LineSeries::new(
         pts.iter().copied(),
-        raw.mix(0.6).stroke_width(1),
+        raw.mix(alpha).stroke_width(1),
     ))
     .map_err(de)?
     .label("raw (every log row)")
-    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], raw.mix(0.6)));
+    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], raw.mix(alpha)));
     c.draw_series(
         pts.iter()
-            .map(|&p| Circle::new(p, 2, raw.mix(0.6).filled())),
+            .map(|&p| Circle::new(p, 2, raw.mix(alpha).filled())),
     )
     .map_err(de)?;
-    let half = smoothing_half_width(pts.len());
     if half > 0 {
         let ys: Vec<f64> = pts.iter().map(|p| p.1).collect();
         let sm = smooth(&ys, half);
