@@ -202,6 +202,17 @@ fn bad_input_gives_clear_errors() {
     let e = plot_run(&run, &run.join("a.jpg"), &PlotOptions::default()).unwrap_err();
     assert!(format!("{e:#}").contains("FILE.png or FILE.svg"), "{e:#}");
     assert!(!run.join("a.png").exists() && !run.join("a.jpg").exists());
+
+    let e = plot_run(
+        &run,
+        &run.join("no/such/dir/a.svg"),
+        &PlotOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        format!("{e:#}").contains("does not exist; create it"),
+        "{e:#}"
+    );
 }
 
 #[test]

@@ -145,7 +145,8 @@ fn eval_html(m: &Metrics) -> String {
     }
     h.push_str(
         "JS-n: Jensen-Shannon divergence between n-gram distributions of samples and held-out \
-         text (lower is better); the floor compares held-out text with training text.</p>\n",
+         text (lower is better); the floor is as many real training rows against the same \
+         held-out text, the best a generator can hope for.</p>\n",
     );
     h.push_str("<table>\n<tr><th rowspan=\"2\">n</th>");
     let cols: Vec<String> = std::iter::once("samples".to_string())

@@ -87,6 +87,15 @@ pub fn load_metrics(run: &Path) -> Result<metrics::Metrics> {
 /// written. The file is replaced atomically.
 pub fn plot_run(run: &Path, output: &Path, opts: &PlotOptions) -> Result<usize> {
     let format = Format::from_path(output)?;
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            bail!(
+                "cannot write {}: directory {} does not exist; create it or pick another -o",
+                output.display(),
+                dir.display()
+            );
+        }
+    }
     let m = load_metrics(run)?;
     let mut opts = opts.clone();
     if opts.title.is_empty() {

@@ -239,7 +239,7 @@ impl XRange {
             hi: 0.0,
         };
         x.lo = x.map(0);
-        x.hi = x.map(max).max(x.lo + if log { 1.0 } else { 1.0 });
+        x.hi = x.map(max).max(x.lo + 1.0);
         x
     }
 
