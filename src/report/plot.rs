@@ -17,6 +17,9 @@ const FAMILY: &str = "sans-serif";
 /// Train fields drawn by default, in this order, when present.
 pub const DEFAULT_TRAIN: [&str; 4] = ["wasserstein", "critic_loss", "gp", "gen_loss"];
 
+/// Train panels with more rows than this draw the raw line without a dot per row.
+pub const MAX_DOTS: usize = 300;
+
 /// Output format of a chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -239,7 +242,9 @@ impl XRange {
             hi: 0.0,
         };
         x.lo = x.map(0);
-        x.hi = x.map(max).max(x.lo + 1.0);
+        // 2% room on the right, so the last tick label is not cut off at the edge.
+        let hi = x.map(max).max(x.lo + 1.0);
+        x.hi = hi + (hi - x.lo) * 0.02;
         x
     }
 
@@ -344,6 +349,7 @@ fn chart<'a, DB: DrawingBackend>(
     let mut c = ChartBuilder::on(area)
         .caption(caption, (FAMILY, 20))
         .margin(12)
+        .margin_right(30)
         .x_label_area_size(42)
         .y_label_area_size(72)
         .build_cartesian_2d(xr.lo..xr.hi, y.0..y.1)
@@ -403,11 +409,14 @@ fn train_panel<DB: DrawingBackend>(
     .map_err(de)?
     .label("raw (every log row)")
     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], raw.mix(alpha)));
-    c.draw_series(
-        pts.iter()
-            .map(|&p| Circle::new(p, 2, raw.mix(alpha).filled())),
-    )
-    .map_err(de)?;
+    // Dots only while they can be told apart (and keep a long run's SVG small).
+    if pts.len() <= MAX_DOTS {
+        c.draw_series(
+            pts.iter()
+                .map(|&p| Circle::new(p, 2, raw.mix(alpha).filled())),
+        )
+        .map_err(de)?;
+    }
     if half > 0 {
         let ys: Vec<f64> = pts.iter().map(|p| p.1).collect();
         let sm = smooth(&ys, half);
