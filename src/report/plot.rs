@@ -533,11 +533,17 @@ fn js_panel<DB: DrawingBackend>(
                     DashedPathElement::new(vec![(x, y), (x + 22, y)], 2, 4, grey.stroke_width(2))
                 });
         }
-        c.draw_series(std::iter::once(Text::new(
-            format!("M{k}"),
-            (xr.hi - (xr.hi - xr.lo) * 0.04, v),
-            (FAMILY, 13).into_font().color(&col),
-        )))
+        // The label sits just above its line, near the right end; orders side by side.
+        let rank = m.baselines.iter().position(|b| b.order == k).unwrap_or(0) as f64;
+        let at = (xr.hi - (xr.hi - xr.lo) * (0.05 + 0.045 * rank), v);
+        c.draw_series(std::iter::once(
+            EmptyElement::at(at)
+                + Text::new(
+                    format!("M{k}"),
+                    (0, -15),
+                    (FAMILY, 13).into_font().color(&col),
+                ),
+        ))
         .map_err(de)?;
     }
     finish_legend(&mut c, legend_corner(&all, (xr.lo, xr.hi), y))
