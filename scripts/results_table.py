@@ -26,7 +26,7 @@ def main(argv):
         if a == "--floor":
             floor = next(args)
         else:
-            name, path = a.split("=", 1)
+            name, path = a.rsplit("=", 1)
             rows.append((name, path))
     n_max = 6
     head = ["model"] + [f"ref JS-{n}" for n in range(1, n_max + 1)] + [f"clean JS-{n}" for n in range(1, n_max + 1)]

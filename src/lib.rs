@@ -8,6 +8,7 @@ pub mod data;
 pub mod device;
 pub mod eval;
 pub mod model;
+pub mod report;
 pub mod rng;
 pub mod sample;
 pub mod train;

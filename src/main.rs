@@ -25,6 +25,10 @@ enum Command {
     Eval(textwgan::eval::EvalArgs),
     /// Sample lines from an order-K character Markov chain fitted on a dataset.
     Baseline(textwgan::baseline::BaselineArgs),
+    /// Draw a run's learning curves as PNG or SVG.
+    Plot(textwgan::report::PlotArgs),
+    /// Write RUN/report.html: config, curves, latest eval, samples and checkpoints on one page.
+    Report(textwgan::report::ReportArgs),
 }
 
 /// Exit status after Ctrl-C (128 + SIGINT), once the checkpoint is written.
@@ -45,6 +49,8 @@ fn main() -> ExitCode {
         Command::Sample(args) => textwgan::sample::run(&args),
         Command::Eval(args) => textwgan::eval::run(&args),
         Command::Baseline(args) => textwgan::baseline::run(&args),
+        Command::Plot(args) => textwgan::report::run_plot(&args),
+        Command::Report(args) => textwgan::report::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
