@@ -54,6 +54,31 @@ pub fn sync_parent(path: &Path) {
     }
 }
 
+/// Files `<prefix><number><suffix>` in `dir` as (number, path), highest number first; an empty
+/// list when `dir` does not exist. Other names are ignored.
+pub fn numbered_files(dir: &Path, prefix: &str, suffix: &str) -> Result<Vec<(u64, PathBuf)>> {
+    let mut v = Vec::new();
+    if !dir.is_dir() {
+        return Ok(v);
+    }
+    for e in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let p = e?.path();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(it) = name
+            .strip_prefix(prefix)
+            .and_then(|s| s.strip_suffix(suffix))
+            .and_then(|s| s.parse::<u64>().ok())
+        {
+            v.push((it, p));
+        }
+    }
+    v.sort_by_key(|x| std::cmp::Reverse(x.0));
+    Ok(v)
+}
+
 /// A progress bar on stderr with a message template; hidden when stderr is not a terminal.
 pub fn progress_bar(len: u64, template: &str) -> indicatif::ProgressBar {
     let pb = indicatif::ProgressBar::with_draw_target(

@@ -7,7 +7,7 @@
 //! `m₁ = [C₁(relu(hₖ₋₁)) > 0]`; `g = δ₀·W_inᵀ`. Written with the critic's own (tracked)
 //! weights, one ordinary backward of a loss on `g` gives the exact parameter gradient.
 
-use super::layers::{conv, conv_transpose, dense, residual_block};
+use super::layers::{conv, conv_transpose, dense, trunk};
 use super::params::{Net, NetKind};
 use burn::tensor::{activation::relu, backend::AutodiffBackend, backend::Backend, Tensor};
 
@@ -16,12 +16,7 @@ pub fn forward<B: Backend>(net: &Net<B>, x: Tensor<B, 3>) -> Tensor<B, 2> {
     debug_assert_eq!(net.kind, NetKind::Critic);
     let s = &net.shape;
     let n = x.dims()[0];
-    let mut h = embed(net, x);
-    for b in 0..s.blocks {
-        let i = net.block(b);
-        let w = [net.p(i), net.p(i + 1), net.p(i + 2), net.p(i + 3)];
-        h = residual_block(h, w, s.kernel, s.residual_scale);
-    }
+    let h = trunk(net, embed(net, x));
     let last = net.last();
     dense(
         h.reshape([n, s.seq_len * s.width]),

@@ -1,7 +1,7 @@
 //! The generator: noise `[n, noise]` → softmax over the vocabulary at every position,
 //! `[n, seq_len, vocab]`.
 
-use super::layers::{dense, residual_block};
+use super::layers::{dense, trunk};
 use super::params::{Net, NetKind};
 use burn::tensor::{activation::softmax, backend::Backend, Tensor};
 
@@ -10,12 +10,10 @@ pub fn logits<B: Backend>(net: &Net<B>, z: Tensor<B, 2>) -> Tensor<B, 3> {
     debug_assert_eq!(net.kind, NetKind::Generator);
     let s = &net.shape;
     let n = z.dims()[0];
-    let mut h = dense(z, net.p(0), net.p(1)).reshape([n, s.seq_len, s.width]);
-    for b in 0..s.blocks {
-        let i = net.block(b);
-        let w = [net.p(i), net.p(i + 1), net.p(i + 2), net.p(i + 3)];
-        h = residual_block(h, w, s.kernel, s.residual_scale);
-    }
+    let h = trunk(
+        net,
+        dense(z, net.p(0), net.p(1)).reshape([n, s.seq_len, s.width]),
+    );
     let last = net.last();
     dense(
         h.reshape([n * s.seq_len, s.width]),

@@ -106,6 +106,17 @@ pub fn to_paper_layout(w: &[f32], k: usize, inp: usize, out: usize) -> Vec<f32> 
     v
 }
 
+/// The residual trunk of a network: every block of `net` applied to `h` in turn.
+pub fn trunk<B: Backend>(net: &super::Net<B>, mut h: Tensor<B, 3>) -> Tensor<B, 3> {
+    let s = &net.shape;
+    for b in 0..s.blocks {
+        let i = net.block(b);
+        let w = [net.p(i), net.p(i + 1), net.p(i + 2), net.p(i + 3)];
+        h = residual_block(h, w, s.kernel, s.residual_scale);
+    }
+    h
+}
+
 /// One residual block, `h + scale · conv2(relu(conv1(relu(h))))`.
 pub fn residual_block<B: Backend>(
     h: Tensor<B, 3>,

@@ -187,28 +187,11 @@ fn eval_html(m: &Metrics) -> String {
 
 /// The newest `samples/iter-<N>.txt` of a run, if any: (iteration, path).
 pub fn latest_samples(run: &Path) -> Result<Option<(u64, PathBuf)>> {
-    let dir = run.join("samples");
-    if !dir.is_dir() {
-        return Ok(None);
-    }
-    let mut best: Option<(u64, PathBuf)> = None;
-    for e in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
-        let p = e?.path();
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if let Some(it) = name
-            .strip_prefix("iter-")
-            .and_then(|s| s.strip_suffix(".txt"))
-            .and_then(|s| s.parse::<u64>().ok())
-        {
-            if best.as_ref().is_none_or(|b| it > b.0) {
-                best = Some((it, p));
-            }
-        }
-    }
-    Ok(best)
+    Ok(
+        crate::util::numbered_files(&run.join("samples"), "iter-", ".txt")?
+            .into_iter()
+            .next(),
+    )
 }
 
 fn samples_html(run: &Path, max: usize) -> Result<String> {

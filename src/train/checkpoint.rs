@@ -195,26 +195,7 @@ pub fn save<B: Backend>(
 
 /// Checkpoint files in `dir`, newest (highest iteration) first.
 pub fn list(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
-    let mut v = Vec::new();
-    if !dir.exists() {
-        return Ok(v);
-    }
-    for e in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
-        let p = e?.path();
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if let Some(it) = name
-            .strip_prefix("ckpt-")
-            .and_then(|s| s.strip_suffix(".safetensors"))
-            .and_then(|s| s.parse::<u64>().ok())
-        {
-            v.push((it, p));
-        }
-    }
-    v.sort_by_key(|x| std::cmp::Reverse(x.0));
-    Ok(v)
+    crate::util::numbered_files(dir, "ckpt-", ".safetensors")
 }
 
 /// A parsed, verified checkpoint file, before its tensors are put on a device.
