@@ -57,6 +57,16 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// The highest iteration of any train or eval row (0 when there is none).
+    pub fn last_iter(&self) -> u64 {
+        self.train
+            .iter()
+            .map(|r| r.iter)
+            .chain(self.evals.iter().map(|r| r.iter))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Whether no usable row was found.
     pub fn is_empty(&self) -> bool {
         self.train.is_empty()

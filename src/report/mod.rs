@@ -116,13 +116,7 @@ pub fn title(run: &Path, m: &metrics::Metrics) -> String {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| run.display().to_string());
-    let last = m
-        .train
-        .iter()
-        .map(|r| r.iter)
-        .chain(m.evals.iter().map(|r| r.iter))
-        .max()
-        .unwrap_or(0);
+    let last = m.last_iter();
     format!("textwgan run `{name}`, iteration {last}")
 }
 

@@ -229,13 +229,7 @@ struct XRange {
 
 impl XRange {
     fn of(m: &Metrics, log: bool) -> XRange {
-        let max = m
-            .train
-            .iter()
-            .map(|r| r.iter)
-            .chain(m.evals.iter().map(|r| r.iter))
-            .max()
-            .unwrap_or(0);
+        let max = m.last_iter();
         let mut x = XRange {
             log,
             lo: 0.0,
