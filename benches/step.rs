@@ -1,7 +1,7 @@
 //! Times the WGAN-GP training step: critic step, generator step and a full iteration
 //! (n_critic + 1), medians after warm-up, with the achieved GFLOP/s.
 //!
-//!     cargo bench --bench step -- [--width 512] [--blocks 5] [--seq-len 32] [--vocab 100]
+//!     cargo bench --bench step -- [--engine cpu|burn] [--width 512] [--blocks 5] [--seq-len 32] [--vocab 100]
 //!                                 [--batch 64] [--reps 5] [--warmup 2] [--threads 2]
 //!
 //! Prints one JSON object per configuration on stdout.
@@ -11,7 +11,7 @@ use std::time::Instant;
 use textwgan::model::{ModelShape, Net, NetKind};
 use textwgan::rng::Rng;
 use textwgan::train::adam::{Adam, AdamConfig};
-use textwgan::train::step::{alphas, critic_step, generator_step, noise};
+use textwgan::train::step::{alphas, critic_step_with, generator_step_with, noise, Engine};
 
 type A = Autodiff<Flex>;
 
@@ -67,6 +67,16 @@ fn main() {
     let reps = arg(&args, "--reps", 5);
     let warmup = arg(&args, "--warmup", 2);
     let n_critic = arg(&args, "--n-critic", 10);
+    let engine = match args
+        .iter()
+        .position(|a| a == "--engine")
+        .and_then(|i| args.get(i + 1))
+    {
+        Some(e) if e == "burn" => Engine::Burn,
+        Some(e) if e == "cpu" => Engine::Cpu,
+        None => Engine::Cpu,
+        Some(e) => panic!("--engine must be cpu or burn, not {e}"),
+    };
     let dev = Default::default();
     let mut rng = Rng::new(1);
     let gen = Net::<Flex>::init(NetKind::Generator, &shape, &mut rng, &dev);
@@ -96,11 +106,21 @@ fn main() {
         let z = noise::<Flex>(&mut rng, n, shape.noise, &dev);
         let a = alphas::<Flex>(&mut rng, n, &dev);
         let t0 = Instant::now();
-        critic_step::<A>(&gen_mut, &mut critic, &mut ad, real, z, a, 10.0, 1e-12);
+        critic_step_with::<A>(
+            engine,
+            &gen_mut,
+            &mut critic,
+            &mut ad,
+            real,
+            z,
+            a,
+            10.0,
+            1e-12,
+        );
         let t1 = t0.elapsed().as_secs_f64();
         let z = noise::<Flex>(&mut rng, n, shape.noise, &dev);
         let t0 = Instant::now();
-        generator_step::<A>(&mut gen_mut, &critic, &mut ag, z);
+        generator_step_with::<A>(engine, &mut gen_mut, &critic, &mut ag, z);
         let t2 = t0.elapsed().as_secs_f64();
         eprintln!("rep {r}: critic {t1:.3} s, generator {t2:.3} s");
         if r >= warmup {
@@ -121,7 +141,7 @@ fn main() {
     println!(
         "{}",
         serde_json::json!({
-            "threads": threads, "width": shape.width, "blocks": shape.blocks,
+            "engine": format!("{engine:?}").to_lowercase(), "threads": threads, "width": shape.width, "blocks": shape.blocks,
             "seq_len": shape.seq_len, "vocab": shape.vocab, "batch": n, "n_critic": n_critic,
             "median_critic_step_s": mc, "median_generator_step_s": mg,
             "median_iteration_s": n_critic as f64 * mc + mg,

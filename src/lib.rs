@@ -4,6 +4,7 @@
 //! → [`sample`] (text) → [`eval`] (metrics). [`baseline`] gives Markov-chain reference points.
 
 pub mod baseline;
+pub mod cpu;
 pub mod data;
 pub mod device;
 pub mod eval;

@@ -7,7 +7,30 @@ use super::adam::Adam;
 use crate::data::IdRows;
 use crate::model::{critic, generator, Net};
 use crate::rng::Rng;
-use burn::tensor::{backend::AutodiffBackend, backend::Backend, Tensor, TensorData};
+use burn::tensor::{
+    backend::AutodiffBackend, backend::Backend, DType, Element, Tensor, TensorData,
+};
+
+/// Which implementation computes a step's gradients (both give the same values to float
+/// tolerance; `tests/cpu_engine.rs` compares them in f64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// burn's autodiff through the ops of [`crate::model`]: any backend (CUDA).
+    Burn,
+    /// The hand-written CPU engine ([`crate::cpu`]) on the tensors' host copies.
+    Cpu,
+}
+
+impl Engine {
+    /// The CPU engine on burn's CPU backend (Flex), autodiff on every other backend.
+    pub fn for_backend<B: Backend>() -> Engine {
+        if std::any::TypeId::of::<B>() == std::any::TypeId::of::<burn::backend::Flex>() {
+            Engine::Cpu
+        } else {
+            Engine::Burn
+        }
+    }
+}
 
 /// The losses of one critic step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,11 +127,91 @@ pub fn critic_step<A: AutodiffBackend>(
     lambda: f64,
     gp_eps: f64,
 ) -> CriticStats {
-    let fake = generator::forward(gen, z);
-    critic_step_on::<A>(critic_net, adam, real, fake, alpha, lambda, gp_eps)
+    let engine = Engine::for_backend::<A::InnerBackend>();
+    critic_step_with::<A>(
+        engine, gen, critic_net, adam, real, z, alpha, lambda, gp_eps,
+    )
 }
 
-/// The critic step of [`critic_step`] on given `fake` rows.
+/// [`critic_step`] on the given engine ([`Engine::Cpu`] reads the tensors back to the host).
+#[allow(clippy::too_many_arguments)]
+pub fn critic_step_with<A: AutodiffBackend>(
+    engine: Engine,
+    gen: &Net<A::InnerBackend>,
+    critic_net: &mut Net<A::InnerBackend>,
+    adam: &mut Adam<A::InnerBackend>,
+    real: Tensor<A::InnerBackend, 3>,
+    z: Tensor<A::InnerBackend, 2>,
+    alpha: Tensor<A::InnerBackend, 3>,
+    lambda: f64,
+    gp_eps: f64,
+) -> CriticStats {
+    match engine {
+        Engine::Cpu if real.dtype() == DType::F64 => {
+            cpu_critic_step::<_, f64>(gen, critic_net, adam, real, z, alpha, lambda, gp_eps)
+        }
+        Engine::Cpu => {
+            cpu_critic_step::<_, f32>(gen, critic_net, adam, real, z, alpha, lambda, gp_eps)
+        }
+        Engine::Burn => {
+            let fake = generator::forward(gen, z);
+            critic_step_on::<A>(critic_net, adam, real, fake, alpha, lambda, gp_eps)
+        }
+    }
+}
+
+/// Host copies of a tensor's values.
+fn host<B: Backend, const D: usize, T: Element>(t: &Tensor<B, D>) -> Vec<T> {
+    t.to_data()
+        .convert::<T>()
+        .to_vec::<T>()
+        .expect("a float tensor")
+}
+
+fn host_params<B: Backend, T: Element>(net: &Net<B>) -> Vec<Vec<T>> {
+    net.params.iter().map(host).collect()
+}
+
+fn device_grads<B: Backend, T: Element>(net: &Net<B>, grads: Vec<Vec<T>>) -> Vec<Tensor<B, 2>> {
+    grads
+        .into_iter()
+        .zip(&net.params)
+        .map(|(g, p)| {
+            Tensor::<B, 2>::from_data(TensorData::new(g, p.dims()), &p.device()).cast(p.dtype())
+        })
+        .collect()
+}
+
+/// [`critic_step`] on the CPU engine in precision `T`.
+#[allow(clippy::too_many_arguments)]
+fn cpu_critic_step<B: Backend, T: crate::cpu::Real + Element>(
+    gen: &Net<B>,
+    critic_net: &mut Net<B>,
+    adam: &mut Adam<B>,
+    real: Tensor<B, 3>,
+    z: Tensor<B, 2>,
+    alpha: Tensor<B, 3>,
+    lambda: f64,
+    gp_eps: f64,
+) -> CriticStats {
+    let ms = critic_net.shape.clone();
+    let n = z.dims()[0];
+    let fake = crate::cpu::step::generate::<T>(&ms, &host_params(gen), &host(&z), n);
+    let (stats, grads) = crate::cpu::step::critic_grads::<T>(
+        &ms,
+        &host_params(critic_net),
+        &host(&real),
+        &fake,
+        &host(&alpha),
+        lambda,
+        gp_eps,
+    );
+    let g = device_grads(critic_net, grads);
+    adam.step(&mut critic_net.params, g);
+    stats
+}
+
+/// The critic step of [`critic_step`] on given `fake` rows, through burn's autodiff.
 pub fn critic_step_on<A: AutodiffBackend>(
     critic_net: &mut Net<A::InnerBackend>,
     adam: &mut Adam<A::InnerBackend>,
@@ -118,6 +221,21 @@ pub fn critic_step_on<A: AutodiffBackend>(
     lambda: f64,
     gp_eps: f64,
 ) -> CriticStats {
+    let (stats, g) = critic_grads_on::<A>(critic_net, real, fake, alpha, lambda, gp_eps);
+    adam.step(&mut critic_net.params, g);
+    stats
+}
+
+/// The loss terms and parameter gradient of the critic step on given `fake` rows, through
+/// burn's autodiff (the reference the CPU engine is tested against).
+pub fn critic_grads_on<A: AutodiffBackend>(
+    critic_net: &Net<A::InnerBackend>,
+    real: Tensor<A::InnerBackend, 3>,
+    fake: Tensor<A::InnerBackend, 3>,
+    alpha: Tensor<A::InnerBackend, 3>,
+    lambda: f64,
+    gp_eps: f64,
+) -> (CriticStats, Vec<Tensor<A::InnerBackend, 2>>) {
     let n = real.dims()[0];
     let x_hat = interpolate(real.clone(), fake.clone(), alpha);
     let d = lift::<A>(critic_net, true);
@@ -130,12 +248,27 @@ pub fn critic_step_on<A: AutodiffBackend>(
     let loss = d_fake.clone() - d_real.clone() + gp.clone().mul_scalar(lambda);
     let grads = loss.backward();
     let g = grads_of(&d, &grads);
-    adam.step(&mut critic_net.params, g);
-    CriticStats {
+    let stats = CriticStats {
         loss: scalar(loss.inner()),
         wasserstein: scalar(d_real.inner()) - scalar(d_fake.inner()),
         gp: scalar(gp.inner()),
-    }
+    };
+    (stats, g)
+}
+
+/// The generator step's loss `−mean D(G(z))` and the generator's parameter gradient,
+/// through burn's autodiff.
+pub fn generator_grads<A: AutodiffBackend>(
+    gen: &Net<A::InnerBackend>,
+    critic_net: &Net<A::InnerBackend>,
+    z: Tensor<A::InnerBackend, 2>,
+) -> (f64, Vec<Tensor<A::InnerBackend, 2>>) {
+    let g = lift::<A>(gen, true);
+    let d = lift::<A>(critic_net, false);
+    let fake = generator::forward(&g, Tensor::from_inner(z));
+    let loss = critic::forward(&d, fake).mean().neg();
+    let grads = loss.backward();
+    (scalar(loss.inner()), grads_of(&g, &grads))
 }
 
 /// One generator step with noise `z`: minimises `−mean D(G(z))`; the critic is constant.
@@ -146,12 +279,44 @@ pub fn generator_step<A: AutodiffBackend>(
     adam: &mut Adam<A::InnerBackend>,
     z: Tensor<A::InnerBackend, 2>,
 ) -> f64 {
-    let g = lift::<A>(gen, true);
-    let d = lift::<A>(critic_net, false);
-    let fake = generator::forward(&g, Tensor::from_inner(z));
-    let loss = critic::forward(&d, fake).mean().neg();
-    let grads = loss.backward();
-    let gr = grads_of(&g, &grads);
+    let engine = Engine::for_backend::<A::InnerBackend>();
+    generator_step_with::<A>(engine, gen, critic_net, adam, z)
+}
+
+/// [`generator_step`] on the given engine.
+pub fn generator_step_with<A: AutodiffBackend>(
+    engine: Engine,
+    gen: &mut Net<A::InnerBackend>,
+    critic_net: &Net<A::InnerBackend>,
+    adam: &mut Adam<A::InnerBackend>,
+    z: Tensor<A::InnerBackend, 2>,
+) -> f64 {
+    if engine == Engine::Cpu {
+        let n = z.dims()[0];
+        let ms = gen.shape.clone();
+        let (loss, grads) = if z.dtype() == DType::F64 {
+            let (l, g) = crate::cpu::step::generator_grads::<f64>(
+                &ms,
+                &host_params(gen),
+                &host_params(critic_net),
+                &host(&z),
+                n,
+            );
+            (l, device_grads(gen, g))
+        } else {
+            let (l, g) = crate::cpu::step::generator_grads::<f32>(
+                &ms,
+                &host_params(gen),
+                &host_params(critic_net),
+                &host(&z),
+                n,
+            );
+            (l, device_grads(gen, g))
+        };
+        adam.step(&mut gen.params, grads);
+        return loss;
+    }
+    let (loss, gr) = generator_grads::<A>(gen, critic_net, z);
     adam.step(&mut gen.params, gr);
-    scalar(loss.inner())
+    loss
 }

@@ -1,0 +1,212 @@
+//! The critic on the CPU engine: forward with its stash, the backward of the score terms,
+//! and the exact gradient penalty (the input-gradient chain of [`crate::model::critic`] and
+//! its own backward, written out).
+
+use super::act::{
+    conv, mask_in_place, masked_broadcast, scaled_broadcast, weight_grad, Act, Shape,
+};
+use super::trunk::{self, add_to, block, Flipped, Top, Trunk};
+use super::Real;
+use crate::model::ModelShape;
+
+/// A forward pass: the input rows, the trunk's stash and one score per sample.
+pub struct Pass<T> {
+    /// The input (`vocab` channels).
+    pub x: Act<T>,
+    /// Per-block ReLU outputs and the trunk output.
+    pub trunk: Trunk<T>,
+    /// `D(x_b)`.
+    pub scores: Vec<T>,
+}
+
+/// The layout of a critic input of `n` samples.
+pub fn input_shape(ms: &ModelShape, n: usize) -> Shape {
+    Shape {
+        n,
+        l: ms.seq_len,
+        p: (ms.kernel - 1) / 2,
+        c: ms.vocab,
+    }
+}
+
+/// The transposed weights a step needs.
+pub fn flipped<T: Real>(ms: &ModelShape, p: &[Vec<T>]) -> Flipped<T> {
+    Flipped::new(ms, p, 0, ms.vocab, ms.width)
+}
+
+/// The output layer's weight `[seq·width, 1]` as one sample of width channels.
+fn fc_as_sample<T: Real>(ms: &ModelShape, p: &[Vec<T>]) -> Act<T> {
+    let s = Shape {
+        n: 1,
+        l: ms.seq_len,
+        p: (ms.kernel - 1) / 2,
+        c: ms.width,
+    };
+    let mut a = Act::zeros(s);
+    let w = &p[block(ms.blocks)];
+    a.d[s.p * s.c..(s.p + s.l) * s.c].copy_from_slice(w);
+    a
+}
+
+/// Scores of every sample of `x`, keeping what the backward passes need.
+pub fn forward<T: Real>(ms: &ModelShape, p: &[Vec<T>], x: Act<T>) -> Pass<T> {
+    let h0 = conv(x.view(), &p[0], ms.width, 1, Some(&p[1]));
+    let tr = trunk::forward(ms, p, h0);
+    let last = block(ms.blocks);
+    let (wfc, bfc) = (&p[last], p[last + 1][0]);
+    let s = tr.h.s;
+    let scores = (0..s.n)
+        .map(|b| {
+            let r = s.row(b, 0) * s.c;
+            let h = &tr.h.d[r..r + s.l * s.c];
+            h.iter().zip(wfc.iter()).map(|(&a, &w)| a * w).sum::<T>() + bfc
+        })
+        .collect();
+    Pass {
+        x,
+        trunk: tr,
+        scores,
+    }
+}
+
+/// Backward of `Σ_b coef[b]·D(x_b)` over samples `b0..b1` of `pass`. With `grads`, adds the
+/// parameter gradients; with `want_input`, returns the gradient with respect to the input.
+#[allow(clippy::too_many_arguments)]
+pub fn backward<T: Real>(
+    ms: &ModelShape,
+    p: &[Vec<T>],
+    flip: &Flipped<T>,
+    pass: &Pass<T>,
+    b0: usize,
+    b1: usize,
+    coef: &[T],
+    mut grads: Option<&mut [Vec<T>]>,
+    want_input: bool,
+) -> Option<Act<T>> {
+    assert_eq!(coef.len(), b1 - b0);
+    let last = block(ms.blocks);
+    if let Some(g) = grads.as_deref_mut() {
+        let hs = pass.trunk.h.samples(b0, b1);
+        let s = hs.s;
+        for (j, &c) in coef.iter().enumerate() {
+            let r = s.row(j, 0) * s.c;
+            for (gw, &h) in g[last].iter_mut().zip(&hs.d[r..r + s.l * s.c]) {
+                *gw += c * h;
+            }
+        }
+        g[last + 1][0] += coef.iter().copied().sum::<T>();
+    }
+    let top = Top::Rank1 {
+        one: fc_as_sample(ms, p),
+        coef: coef.to_vec(),
+    };
+    let dh0 = trunk::backward(ms, flip, &pass.trunk, b0, b1, top, grads.as_deref_mut());
+    if let Some(g) = grads {
+        weight_grad(&mut g[0], pass.x.samples(b0, b1), dh0.view(), 1);
+        add_to(&mut g[1], &dh0.col_sums());
+    }
+    want_input.then(|| conv(dh0.view(), &flip.dense, ms.vocab, 1, None))
+}
+
+/// The penalty `λ·mean_b (‖∇ₓD(x_b)‖ − 1)²` over samples `b0..b1` of `pass`, with slopes
+/// `sqrt(Σ g² + eps)`; adds its exact parameter gradient to `grads` and returns the
+/// unscaled `mean (slope − 1)²`.
+#[allow(clippy::too_many_arguments)]
+pub fn penalty<T: Real>(
+    ms: &ModelShape,
+    p: &[Vec<T>],
+    flip: &Flipped<T>,
+    pass: &Pass<T>,
+    b0: usize,
+    b1: usize,
+    lambda: f64,
+    eps: f64,
+    grads: &mut [Vec<T>],
+) -> T {
+    let (w, k, s) = (ms.width, ms.kernel, T::of(ms.residual_scale));
+    let n = b1 - b0;
+    let nb = ms.blocks;
+    let tr = &pass.trunk;
+    let (a, u): (Vec<_>, Vec<_>) = (0..nb)
+        .map(|b| (tr.a[b].samples(b0, b1), tr.u[b].samples(b0, b1)))
+        .unzip();
+    // The input-gradient chain: δ_N = W_fc (one sample), then per block, last first,
+    // ê = C₂ᵀ(δ) ⊙ m_u, δ ← δ + s·(C₁ᵀ(ê) ⊙ m_a); g = δ₀·W_inᵀ.
+    let mut deltas: Vec<Act<T>> = vec![fc_as_sample(ms, p)];
+    let mut es: Vec<Act<T>> = Vec::new();
+    for b in (0..nb).rev() {
+        let d = deltas.last().unwrap();
+        let e = conv(d.view(), &flip.w2[b], w, k, None);
+        let e = if d.s.n == 1 {
+            masked_broadcast(&e, u[b])
+        } else {
+            let mut e = e;
+            mask_in_place(&mut e, u[b]);
+            e
+        };
+        let mut f = conv(e.view(), &flip.w1[b], w, k, None);
+        mask_in_place(&mut f, a[b]);
+        let mut next = if d.s.n == 1 {
+            scaled_broadcast(d, &vec![T::one(); n])
+        } else {
+            d.clone()
+        };
+        next.axpy(s, f.view());
+        deltas.push(next);
+        es.push(e);
+    }
+    deltas.reverse(); // deltas[b] = δ_b, deltas[nb] = W_fc
+    es.reverse(); // es[b] = ê of block b
+    if nb == 0 {
+        deltas[0] = scaled_broadcast(&deltas[0], &vec![T::one(); n]);
+    }
+    let mut g = conv(deltas[0].view(), &flip.dense, ms.vocab, 1, None);
+    // Slopes and the penalty; then Ḡ = ∂(λ·GP)/∂g in place of g.
+    let gs = g.s;
+    let mut gp = T::zero();
+    for j in 0..n {
+        let r = gs.row(j, 0) * gs.c;
+        let gj = &mut g.d[r..r + gs.l * gs.c];
+        let slope = (gj.iter().map(|&v| v * v).sum::<T>() + T::of(eps)).sqrt();
+        gp += (slope - T::one()) * (slope - T::one());
+        let f = T::of(lambda) * T::of(2.0) * (slope - T::one()) / (T::of(n as f64) * slope);
+        for v in gj.iter_mut() {
+            *v *= f;
+        }
+    }
+    let gp = gp / T::of(n as f64);
+    // Backward of the chain.
+    weight_grad(&mut grads[0], g.view(), deltas[0].view(), 1);
+    let mut dbar = conv(g.view(), &p[0], w, 1, None); // δ̄₀
+    for b in 0..nb {
+        let i = block(b);
+        let mut fbar = dbar.clone();
+        for v in fbar.d.iter_mut() {
+            *v *= s;
+        }
+        mask_in_place(&mut fbar, a[b]);
+        weight_grad(&mut grads[i], fbar.view(), es[b].view(), k);
+        let mut ebar = conv(fbar.view(), &p[i], w, k, None);
+        mask_in_place(&mut ebar, u[b]);
+        if b + 1 < nb {
+            weight_grad(&mut grads[i + 2], ebar.view(), deltas[b + 1].view(), k);
+            let back = conv(ebar.view(), &p[i + 2], w, k, None);
+            dbar.axpy(T::one(), back.view());
+        } else {
+            // δ_N is one sample shared by all: sum over samples first.
+            let esum = ebar.sum_samples();
+            weight_grad(&mut grads[i + 2], esum.view(), deltas[nb].view(), k);
+            let back = conv(esum.view(), &p[i + 2], w, k, None);
+            let mut d1 = dbar.sum_samples();
+            d1.axpy(T::one(), back.view());
+            dbar = d1;
+        }
+    }
+    if nb == 0 {
+        dbar = dbar.sum_samples();
+    }
+    let ds = dbar.s;
+    let last = block(nb);
+    add_to(&mut grads[last], &dbar.d[ds.p * ds.c..(ds.p + ds.l) * ds.c]);
+    gp
+}

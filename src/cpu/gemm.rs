@@ -1,0 +1,149 @@
+//! A bounds-checked front end to the `gemm` crate's strided matrix product.
+
+use super::Real;
+
+/// A read-only strided matrix inside a slice: element `(i, j)` is `d[i·rs + j·cs]`.
+/// Rows may overlap (an unfold view has `rs` smaller than its row length).
+#[derive(Clone, Copy)]
+pub struct Mat<'a, T> {
+    /// The storage.
+    pub d: &'a [T],
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+    /// Distance between rows.
+    pub rs: usize,
+    /// Distance between columns.
+    pub cs: usize,
+}
+
+impl<'a, T> Mat<'a, T> {
+    /// A dense row-major `rows × cols` matrix.
+    pub fn dense(d: &'a [T], rows: usize, cols: usize) -> Mat<'a, T> {
+        Mat {
+            d,
+            rows,
+            cols,
+            rs: cols,
+            cs: 1,
+        }
+    }
+
+    /// The transpose (a view; nothing is copied).
+    pub fn t(self) -> Mat<'a, T> {
+        Mat {
+            d: self.d,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+
+    fn span(&self) -> usize {
+        span(self.rows, self.cols, self.rs, self.cs)
+    }
+}
+
+fn span(rows: usize, cols: usize, rs: usize, cs: usize) -> usize {
+    if rows == 0 || cols == 0 {
+        0
+    } else {
+        (rows - 1) * rs + (cols - 1) * cs + 1
+    }
+}
+
+/// Products smaller than this many multiply-adds run on one thread.
+const PARALLEL_MIN: usize = 1 << 21;
+
+/// `dst = a·b`, or `dst += a·b` when `acc`; `dst` is `a.rows × b.cols` with row stride
+/// `dst_rs` and unit column stride. Panics if a matrix does not fit its slice.
+pub fn gemm<T: Real>(dst: &mut [T], dst_rs: usize, a: Mat<T>, b: Mat<T>, acc: bool) {
+    assert_eq!(a.cols, b.rows, "gemm: inner dimensions differ");
+    let (m, n, k) = (a.rows, b.cols, a.cols);
+    assert!(a.span() <= a.d.len(), "gemm: lhs out of bounds");
+    assert!(b.span() <= b.d.len(), "gemm: rhs out of bounds");
+    assert!(
+        span(m, n, dst_rs, 1) <= dst.len(),
+        "gemm: dst out of bounds"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !acc {
+            for i in 0..m {
+                dst[i * dst_rs..i * dst_rs + n].fill(T::zero());
+            }
+        }
+        return;
+    }
+    let par = if m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MIN {
+        gemm::Parallelism::Rayon(0)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: every index the product touches was checked above to lie inside its slice,
+    // and `dst` (a unique borrow) cannot alias `a` or `b`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_rs as isize,
+            acc,
+            a.d.as_ptr(),
+            a.cs as isize,
+            a.rs as isize,
+            b.d.as_ptr(),
+            b.cs as isize,
+            b.rs as isize,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: Mat<f64>, b: Mat<f64>) -> Vec<f64> {
+        let mut v = vec![0.0; a.rows * b.cols];
+        for i in 0..a.rows {
+            for j in 0..b.cols {
+                for k in 0..a.cols {
+                    v[i * b.cols + j] += a.d[i * a.rs + k * a.cs] * b.d[k * b.rs + j * b.cs];
+                }
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn strided_products_match_a_naive_loop() {
+        let d: Vec<f64> = (0..200).map(|i| ((i * 37) % 23) as f64 - 11.0).collect();
+        // an overlapping-window view (rows 3 apart, 7 long) times a transposed view
+        let a = Mat {
+            d: &d,
+            rows: 5,
+            cols: 7,
+            rs: 3,
+            cs: 1,
+        };
+        let b = Mat::dense(&d[50..], 4, 7).t();
+        let mut out = vec![1.0; 5 * 4];
+        gemm(&mut out, 4, a, b, false);
+        assert_eq!(out, naive(a, b));
+        gemm(&mut out, 4, a, b, true);
+        let twice: Vec<f64> = naive(a, b).iter().map(|x| 2.0 * x).collect();
+        assert_eq!(out, twice);
+    }
+}

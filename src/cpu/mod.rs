@@ -1,0 +1,46 @@
+//! The CPU engine: both WGAN-GP steps written directly on matrix products.
+//!
+//! Same networks and the same math as [`crate::model`] and [`crate::train::step`] (the
+//! tests compare both in f64), laid out for the CPU: activations channels-last in one
+//! buffer per layer, with `(k−1)/2` zero rows between samples ([`act::Shape`]), so that a
+//! kernel-`k` convolution of the whole batch is ONE product on an overlapping-window view
+//! of that buffer (no unfold copy), its weight gradient one product on the transposed
+//! view, and its transposed convolution a convolution with the flipped weight. Products run
+//! on the `gemm` crate (the kernels burn's Flex backend uses); element-wise work is fused
+//! into plain loops. Known structure is used where it saves whole products: the critic's
+//! output gradient is the same `[seq, width]` matrix for every sample, so the first
+//! transposed convolution of every backward pass is computed once, not once per sample.
+
+pub mod act;
+pub mod critic;
+pub mod gemm;
+pub mod generator;
+pub mod step;
+pub mod trunk;
+
+/// The float types the engine runs on: `f32` for training, `f64` for the exactness tests.
+pub trait Real:
+    num_traits::Float
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+    + std::iter::Sum
+    + std::ops::AddAssign
+    + std::ops::MulAssign
+{
+    /// `v` converted (rounded for `f32`).
+    fn of(v: f64) -> Self;
+}
+
+impl Real for f32 {
+    fn of(v: f64) -> f32 {
+        v as f32
+    }
+}
+
+impl Real for f64 {
+    fn of(v: f64) -> f64 {
+        v
+    }
+}

@@ -1,0 +1,142 @@
+//! Both training steps on the CPU engine, as gradients (Adam is applied by the caller).
+
+use super::act::{Act, Shape};
+use super::{critic, generator, Real};
+use crate::model::ModelShape;
+use crate::train::step::CriticStats;
+
+/// `n` samples of `[seq, vocab]` rows (row-major `[n, seq, vocab]`) in the critic's layout.
+pub fn pack<T: Real>(ms: &ModelShape, rows: &[T], n: usize) -> Act<T> {
+    let s = critic::input_shape(ms, n);
+    assert_eq!(rows.len(), n * s.l * s.c, "rows size");
+    let mut a = Act::zeros(s);
+    for b in 0..n {
+        let r = s.row(b, 0) * s.c;
+        let len = s.l * s.c;
+        a.d[r..r + len].copy_from_slice(&rows[b * len..(b + 1) * len]);
+    }
+    a
+}
+
+/// The data rows of `a` as row-major `[n, seq, channels]`.
+pub fn unpack<T: Real>(a: &Act<T>) -> Vec<T> {
+    let s = a.s;
+    let mut v = Vec::with_capacity(s.n * s.l * s.c);
+    for b in 0..s.n {
+        let r = s.row(b, 0) * s.c;
+        v.extend_from_slice(&a.d[r..r + s.l * s.c]);
+    }
+    v
+}
+
+/// Zero gradients for parameters `p`.
+fn zeros_like<T: Real>(p: &[Vec<T>]) -> Vec<Vec<T>> {
+    p.iter().map(|v| vec![T::zero(); v.len()]).collect()
+}
+
+/// The generator's softmax rows for noise `z` (`[n, noise]`), row-major `[n, seq, vocab]`.
+pub fn generate<T: Real>(ms: &ModelShape, gen: &[Vec<T>], z: &[T], n: usize) -> Vec<T> {
+    unpack(&generator::forward(ms, gen, z, n).probs)
+}
+
+/// The critic step's loss terms and parameter gradient for `real` and `fake` rows (both
+/// row-major `[n, seq, vocab]`) and one interpolation weight per sample: the gradient of
+/// `mean D(fake) − mean D(real) + λ·mean (‖∇ₓD(x̂)‖ − 1)²`, `x̂ = real + α(fake − real)`.
+#[allow(clippy::too_many_arguments)]
+pub fn critic_grads<T: Real>(
+    ms: &ModelShape,
+    critic_p: &[Vec<T>],
+    real: &[T],
+    fake: &[T],
+    alpha: &[T],
+    lambda: f64,
+    eps: f64,
+) -> (CriticStats, Vec<Vec<T>>) {
+    let n = alpha.len();
+    let s: Shape = critic::input_shape(ms, 3 * n);
+    let len = s.l * s.c;
+    assert_eq!(real.len(), n * len);
+    assert_eq!(fake.len(), n * len);
+    // One batch: real, fake, interpolates.
+    let mut x = Act::zeros(s);
+    for b in 0..n {
+        let (re, fa) = (&real[b * len..(b + 1) * len], &fake[b * len..(b + 1) * len]);
+        let put = |x: &mut Act<T>, j: usize, f: &dyn Fn(usize) -> T| {
+            let r = s.row(j, 0) * s.c;
+            for (i, v) in x.d[r..r + len].iter_mut().enumerate() {
+                *v = f(i);
+            }
+        };
+        put(&mut x, b, &|i| re[i]);
+        put(&mut x, n + b, &|i| fa[i]);
+        put(&mut x, 2 * n + b, &|i| re[i] + alpha[b] * (fa[i] - re[i]));
+    }
+    let pass = critic::forward(ms, critic_p, x);
+    let flip = critic::flipped(ms, critic_p);
+    let mut grads = zeros_like(critic_p);
+    let inv = T::one() / T::of(n as f64);
+    let coef: Vec<T> = (0..2 * n).map(|b| if b < n { -inv } else { inv }).collect();
+    critic::backward(
+        ms,
+        critic_p,
+        &flip,
+        &pass,
+        0,
+        2 * n,
+        &coef,
+        Some(&mut grads),
+        false,
+    );
+    let gp = critic::penalty(
+        ms,
+        critic_p,
+        &flip,
+        &pass,
+        2 * n,
+        3 * n,
+        lambda,
+        eps,
+        &mut grads,
+    );
+    let mean = |r: std::ops::Range<usize>| {
+        pass.scores[r]
+            .iter()
+            .map(|v| v.to_f64().unwrap())
+            .sum::<f64>()
+            / n as f64
+    };
+    let (d_real, d_fake) = (mean(0..n), mean(n..2 * n));
+    let gp = gp.to_f64().unwrap();
+    let stats = CriticStats {
+        loss: d_fake - d_real + lambda * gp,
+        wasserstein: d_real - d_fake,
+        gp,
+    };
+    (stats, grads)
+}
+
+/// The generator step's loss `−mean D(G(z))` and the generator's parameter gradient.
+pub fn generator_grads<T: Real>(
+    ms: &ModelShape,
+    gen_p: &[Vec<T>],
+    critic_p: &[Vec<T>],
+    z: &[T],
+    n: usize,
+) -> (f64, Vec<Vec<T>>) {
+    let gpass = generator::forward(ms, gen_p, z, n);
+    let cpass = critic::forward(ms, critic_p, gpass.probs.clone());
+    let cflip = critic::flipped(ms, critic_p);
+    let coef = vec![-T::one() / T::of(n as f64); n];
+    let dx = critic::backward(ms, critic_p, &cflip, &cpass, 0, n, &coef, None, true)
+        .expect("input gradient requested");
+    let mut grads = zeros_like(gen_p);
+    let gflip = generator::flipped(ms, gen_p);
+    generator::backward(ms, &gflip, &gpass, &dx, &mut grads);
+    let loss = -cpass
+        .scores
+        .iter()
+        .map(|v| v.to_f64().unwrap())
+        .sum::<f64>()
+        / n as f64;
+    (loss, grads)
+}

@@ -1,0 +1,178 @@
+//! The residual trunk shared by both networks: forward with the stash its backward needs,
+//! and the backward pass.
+
+use super::act::{
+    conv, flip_weight, mask_in_place, relu, relu_in_place, scaled_broadcast, weight_grad,
+    weighted_sum, Act,
+};
+use super::Real;
+use crate::model::ModelShape;
+
+/// Parameter index of block `b`'s conv1 weight (then its bias, conv2 weight, conv2 bias).
+pub fn block(b: usize) -> usize {
+    2 + 4 * b
+}
+
+/// The transposed-convolution weights of one step (the parameters do not change within it).
+pub struct Flipped<T> {
+    /// `flip(conv1.weight)` per block.
+    pub w1: Vec<Vec<T>>,
+    /// `flip(conv2.weight)` per block.
+    pub w2: Vec<Vec<T>>,
+    /// The transpose of the first dense layer's weight (critic) or the last (generator).
+    pub dense: Vec<T>,
+}
+
+impl<T: Real> Flipped<T> {
+    /// The flipped weights of `p`; `dense` is parameter `dense_at` of shape `[rows, cols]`.
+    pub fn new(ms: &ModelShape, p: &[Vec<T>], dense_at: usize, rows: usize, cols: usize) -> Self {
+        let (w, k) = (ms.width, ms.kernel);
+        Flipped {
+            w1: (0..ms.blocks)
+                .map(|b| flip_weight(&p[block(b)], k, w, w))
+                .collect(),
+            w2: (0..ms.blocks)
+                .map(|b| flip_weight(&p[block(b) + 2], k, w, w))
+                .collect(),
+            dense: flip_weight(&p[dense_at], 1, rows, cols),
+        }
+    }
+}
+
+/// What a trunk forward keeps: each block's ReLU outputs (the inputs of its two convs,
+/// whose signs are also the ReLU masks) and the trunk's output.
+pub struct Trunk<T> {
+    /// `relu(h_{b})`, the input of block `b`'s conv1.
+    pub a: Vec<Act<T>>,
+    /// `relu(conv1(...))`, the input of block `b`'s conv2.
+    pub u: Vec<Act<T>>,
+    /// The trunk's output.
+    pub h: Act<T>,
+}
+
+/// `h ← h + s·conv2(relu(conv1(relu(h))))` for every block.
+pub fn forward<T: Real>(ms: &ModelShape, p: &[Vec<T>], mut h: Act<T>) -> Trunk<T> {
+    let (w, k, s) = (ms.width, ms.kernel, T::of(ms.residual_scale));
+    let (mut a_all, mut u_all) = (Vec::new(), Vec::new());
+    for b in 0..ms.blocks {
+        let i = block(b);
+        let a = relu(&h);
+        let mut u = conv(a.view(), &p[i], w, k, Some(&p[i + 1]));
+        relu_in_place(&mut u);
+        let y = conv(u.view(), &p[i + 2], w, k, Some(&p[i + 3]));
+        h.axpy(s, y.view());
+        a_all.push(a);
+        u_all.push(u);
+    }
+    Trunk {
+        a: a_all,
+        u: u_all,
+        h,
+    }
+}
+
+/// The gradient at the trunk's output.
+pub enum Top<T> {
+    /// A full gradient, one per sample.
+    Full(Act<T>),
+    /// `coef[b] · one` for sample `b`: the critic's, whose output layer is linear.
+    Rank1 {
+        /// The shared matrix, one sample.
+        one: Act<T>,
+        /// One factor per sample.
+        coef: Vec<T>,
+    },
+}
+
+/// `dst += src` element-wise.
+pub fn add_to<T: Real>(dst: &mut [T], src: &[T]) {
+    for (a, &b) in dst.iter_mut().zip(src) {
+        *a += b;
+    }
+}
+
+/// Backward through every block, over samples `b0..b1` of the forward `stash`, from the
+/// gradient `top` at the trunk's output; returns the gradient at the trunk's input. With
+/// `grads` (layout order), adds the blocks' weight and bias gradients to it.
+#[allow(clippy::too_many_arguments)]
+pub fn backward<T: Real>(
+    ms: &ModelShape,
+    flip: &Flipped<T>,
+    stash: &Trunk<T>,
+    b0: usize,
+    b1: usize,
+    top: Top<T>,
+    mut grads: Option<&mut [Vec<T>]>,
+) -> Act<T> {
+    let (w, k, s) = (ms.width, ms.kernel, T::of(ms.residual_scale));
+    let mut top = Some(top);
+    let mut dh: Option<Act<T>> = None;
+    for b in (0..ms.blocks).rev() {
+        let i = block(b);
+        let (a, u) = (stash.a[b].samples(b0, b1), stash.u[b].samples(b0, b1));
+        // conv2, whose output gradient is s·dh.
+        let dy1 = match top.take() {
+            Some(Top::Rank1 { one, coef }) => {
+                // Every sample's gradient is coef_b·one: one transposed conv for all.
+                let e = conv(one.view(), &flip.w2[b], w, k, None);
+                let sc: Vec<T> = coef.iter().map(|&c| c * s).collect();
+                if let Some(g) = grads.as_deref_mut() {
+                    let uc = weighted_sum(u, &sc);
+                    weight_grad(&mut g[i + 2], uc.view(), one.view(), k);
+                    let total: T = sc.iter().copied().sum();
+                    for (gb, v) in g[i + 3].iter_mut().zip(one.col_sums()) {
+                        *gb += total * v;
+                    }
+                }
+                dh = Some(scaled_broadcast(&one, &coef));
+                let mut d = scaled_broadcast(&e, &sc);
+                mask_in_place(&mut d, u);
+                d
+            }
+            Some(Top::Full(g0)) => {
+                let d = conv2_backward(ms, flip, b, &g0, u, grads.as_deref_mut());
+                dh = Some(g0);
+                d
+            }
+            None => conv2_backward(ms, flip, b, dh.as_ref().unwrap(), u, grads.as_deref_mut()),
+        };
+        if let Some(g) = grads.as_deref_mut() {
+            add_to(&mut g[i + 1], &dy1.col_sums());
+            weight_grad(&mut g[i], a, dy1.view(), k);
+        }
+        let mut da = conv(dy1.view(), &flip.w1[b], w, k, None);
+        mask_in_place(&mut da, a);
+        dh.as_mut().unwrap().axpy(T::one(), da.view());
+    }
+    match (top, dh) {
+        (Some(Top::Full(g0)), _) => g0,
+        (Some(Top::Rank1 { one, coef }), _) => scaled_broadcast(&one, &coef),
+        (None, Some(d)) => d,
+        (None, None) => unreachable!("a block ran without a gradient"),
+    }
+}
+
+/// Block `b`'s conv2 backward from the block-output gradient `dh`: adds the conv2 weight and
+/// bias gradients, returns the gradient at conv1's output (ReLU mask applied).
+fn conv2_backward<T: Real>(
+    ms: &ModelShape,
+    flip: &Flipped<T>,
+    b: usize,
+    dh: &Act<T>,
+    u: super::act::View<T>,
+    grads: Option<&mut [Vec<T>]>,
+) -> Act<T> {
+    let (w, k, s) = (ms.width, ms.kernel, T::of(ms.residual_scale));
+    let i = block(b);
+    let mut dy2 = dh.clone();
+    for v in dy2.d.iter_mut() {
+        *v *= s;
+    }
+    if let Some(g) = grads {
+        add_to(&mut g[i + 3], &dy2.col_sums());
+        weight_grad(&mut g[i + 2], u, dy2.view(), k);
+    }
+    let mut d = conv(dy2.view(), &flip.w2[b], w, k, None);
+    mask_in_place(&mut d, u);
+    d
+}
