@@ -23,6 +23,23 @@ fn arg(args: &[String], name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// CPU seconds (user + system, all threads) this process has used so far.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which ends with ')'): utime and stime are the 12th
+    // and 13th, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    if f.len() > 12 {
+        (f[11] + f[12]) / 100.0
+    } else {
+        0.0
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -90,7 +107,7 @@ fn main() {
     };
     let mut ad = Adam::new(c, &critic.params);
     let mut ag = Adam::new(c, &gen.params);
-    let (mut tc, mut tg) = (Vec::new(), Vec::new());
+    let (mut tc, mut tg, mut cc, mut cg) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in 0..warmup + reps {
         let ids: Vec<usize> = (0..n * shape.seq_len)
             .map(|_| rng.below(shape.vocab as u64) as usize)
@@ -105,7 +122,7 @@ fn main() {
         );
         let z = noise::<Flex>(&mut rng, n, shape.noise, &dev);
         let a = alphas::<Flex>(&mut rng, n, &dev);
-        let t0 = Instant::now();
+        let (t0, c0) = (Instant::now(), cpu_seconds());
         critic_step_with::<A>(
             engine,
             &gen_mut,
@@ -118,13 +135,17 @@ fn main() {
             1e-12,
         );
         let t1 = t0.elapsed().as_secs_f64();
+        let c1 = cpu_seconds() - c0;
         let z = noise::<Flex>(&mut rng, n, shape.noise, &dev);
-        let t0 = Instant::now();
+        let (t0, c0) = (Instant::now(), cpu_seconds());
         generator_step_with::<A>(engine, &mut gen_mut, &critic, &mut ag, z);
         let t2 = t0.elapsed().as_secs_f64();
-        eprintln!("rep {r}: critic {t1:.3} s, generator {t2:.3} s");
+        let c2 = cpu_seconds() - c0;
+        eprintln!("rep {r}: critic {t1:.3} s ({c1:.2} CPU s), generator {t2:.3} s ({c2:.2} CPU s)");
         if r >= warmup {
             tc.push(t1);
+            cc.push(c1);
+            cg.push(c2);
             tg.push(t2);
         }
     }
@@ -145,6 +166,7 @@ fn main() {
             "seq_len": shape.seq_len, "vocab": shape.vocab, "batch": n, "n_critic": n_critic,
             "median_critic_step_s": mc, "median_generator_step_s": mg,
             "median_iteration_s": n_critic as f64 * mc + mg,
+            "median_critic_cpu_s": median(cc), "median_generator_cpu_s": median(cg),
             "critic_gflop": fc, "generator_gflop": fg,
             "critic_gflops_per_s": fc / mc, "generator_gflops_per_s": fg / mg,
             "peak_rss": rss.split_whitespace().skip(1).collect::<Vec<_>>().join(" "),

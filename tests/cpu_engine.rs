@@ -49,6 +49,10 @@ fn params(n: &Net<B>) -> Vec<Vec<f64>> {
     n.params.iter().map(host).collect()
 }
 
+fn refs(v: &[Vec<f64>]) -> Vec<&[f64]> {
+    v.iter().map(|x| x.as_slice()).collect()
+}
+
 /// Largest |a − b| over all gradients, relative to the largest |b|.
 fn rel_diff(a: &[Vec<f64>], b: &[Tensor<B, 2>]) -> f64 {
     let (mut d, mut m) = (0f64, 0f64);
@@ -89,7 +93,7 @@ fn generator_output_matches_burn() {
         let g = net(NetKind::Generator, &s, 10 + i as u64, 2.0);
         let n = 3;
         let z = random(n * s.noise, 1);
-        let ours = cpu::step::generate(&s, &params(&g), &z, n);
+        let ours = cpu::step::generate(&s, &refs(&params(&g)), &z, n);
         let want = host(&generator::forward(&g, tensor(z, [n, s.noise])));
         let d = ours
             .iter()
@@ -113,8 +117,15 @@ fn critic_step_gradient_matches_burn_autodiff() {
         let mut rng = Rng::new(4);
         let alpha: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
         for lambda in [0.0, 10.0] {
-            let (st, ours) =
-                cpu::step::critic_grads(&s, &params(&c), &real, &fake, &alpha, lambda, 1e-12);
+            let (st, ours) = cpu::step::critic_grads(
+                &s,
+                &refs(&params(&c)),
+                &real,
+                &fake,
+                &alpha,
+                lambda,
+                1e-12,
+            );
             let dims = [n, s.seq_len, s.vocab];
             let (want_st, want) = critic_grads_on::<A>(
                 &c,
@@ -151,7 +162,8 @@ fn generator_step_gradient_matches_burn_autodiff() {
         let g = net(NetKind::Generator, &s, 50 + i as u64, 2.0);
         let n = 3;
         let z = random(n * s.noise, 5);
-        let (loss, ours) = cpu::step::generator_grads(&s, &params(&g), &params(&c), &z, n);
+        let (loss, ours) =
+            cpu::step::generator_grads(&s, &refs(&params(&g)), &refs(&params(&c)), &z, n);
         let (want_loss, want) = generator_grads::<A>(&g, &c, tensor(z, [n, s.noise]));
         let d = rel_diff(&ours, &want);
         assert!(d < 1e-11, "blocks {blocks} kernel {k}: gradient {d}");

@@ -8,7 +8,7 @@
 //! sample's outputs to the same rows of an output buffer of the same layout; the windows that
 //! straddle two samples land on the zero rows, which are cleared again afterwards.
 
-use super::gemm::{gemm, Mat};
+use super::gemm::{gemm_scaled, Mat};
 use super::Real;
 
 /// The layout of one buffer.
@@ -189,6 +189,15 @@ pub fn add_bias<T: Real>(a: &mut Act<T>, v: &[T]) {
 /// `j·cin + i`, see [`crate::model::layers`]) plus an optional bias: one product over the
 /// overlapping windows. `k` may be smaller than the layout's `2p + 1` (e.g. 1).
 pub fn conv<T: Real>(x: View<T>, w: &[T], cout: usize, k: usize, bias: Option<&[T]>) -> Act<T> {
+    let mut out = conv_scaled(x, w, cout, k, T::one());
+    if let Some(b) = bias {
+        add_bias(&mut out, b);
+    }
+    out
+}
+
+/// `scale ·` a [`conv`] without bias (the scale rides on the product for free).
+pub fn conv_scaled<T: Real>(x: View<T>, w: &[T], cout: usize, k: usize, scale: T) -> Act<T> {
     let s = x.s;
     let q = (k - 1) / 2;
     assert!(q <= s.p, "kernel {k} needs more padding than {}", s.p);
@@ -202,23 +211,26 @@ pub fn conv<T: Real>(x: View<T>, w: &[T], cout: usize, k: usize, bias: Option<&[
         rs: cin,
         cs: 1,
     };
-    gemm(
+    gemm_scaled(
         &mut out.d[s.p * cout..],
         cout,
         a,
         Mat::dense(w, k * cin, cout),
         false,
+        scale,
     );
     out.clear_padding();
-    if let Some(b) = bias {
-        add_bias(&mut out, b);
-    }
     out
 }
 
 /// `dw += unfold_k(x)ᵀ · dy`: the weight gradient of a kernel-`k` [`conv`] whose input was
 /// `x` and whose output gradient is `dy` (same samples; padding rows of both zero).
 pub fn weight_grad<T: Real>(dw: &mut [T], x: View<T>, dy: View<T>, k: usize) {
+    weight_grad_scaled(dw, x, dy, k, T::one())
+}
+
+/// `dw += scale · unfold_k(x)ᵀ · dy` (see [`weight_grad`]).
+pub fn weight_grad_scaled<T: Real>(dw: &mut [T], x: View<T>, dy: View<T>, k: usize, scale: T) {
     let (s, sy) = (x.s, dy.s);
     assert_eq!((s.n, s.l, s.p), (sy.n, sy.l, sy.p), "weight_grad layouts");
     let q = (k - 1) / 2;
@@ -233,7 +245,7 @@ pub fn weight_grad<T: Real>(dw: &mut [T], x: View<T>, dy: View<T>, k: usize) {
     }
     .t();
     let g = Mat::dense(&dy.d[s.p * cout..], s.inner_rows(), cout);
-    gemm(dw, cout, xt, g, true);
+    gemm_scaled(dw, cout, xt, g, true, scale);
 }
 
 /// The weight of the transposed convolution: `[k·cin, cout]` → `[k·cout, cin]` with the
@@ -241,11 +253,19 @@ pub fn weight_grad<T: Real>(dw: &mut [T], x: View<T>, dy: View<T>, k: usize) {
 pub fn flip_weight<T: Real>(w: &[T], k: usize, cin: usize, cout: usize) -> Vec<T> {
     assert_eq!(w.len(), k * cin * cout);
     let mut t = vec![T::zero(); w.len()];
+    const TILE: usize = 32;
     for j in 0..k {
-        for i in 0..cin {
-            let src = &w[((k - 1 - j) * cin + i) * cout..((k - 1 - j) * cin + i + 1) * cout];
-            for (o, &v) in src.iter().enumerate() {
-                t[(j * cout + o) * cin + i] = v;
+        // Block j of the result is the transpose of block k−1−j of w; by tiles, so that
+        // both sides are read and written in cache-sized pieces.
+        let src = &w[(k - 1 - j) * cin * cout..(k - j) * cin * cout];
+        let dst = &mut t[j * cout * cin..(j + 1) * cout * cin];
+        for i0 in (0..cin).step_by(TILE) {
+            for o0 in (0..cout).step_by(TILE) {
+                for i in i0..(i0 + TILE).min(cin) {
+                    for o in o0..(o0 + TILE).min(cout) {
+                        dst[o * cin + i] = src[i * cout + o];
+                    }
+                }
             }
         }
     }

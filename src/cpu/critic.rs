@@ -30,12 +30,12 @@ pub fn input_shape(ms: &ModelShape, n: usize) -> Shape {
 }
 
 /// The transposed weights a step needs.
-pub fn flipped<T: Real>(ms: &ModelShape, p: &[Vec<T>]) -> Flipped<T> {
+pub fn flipped<T: Real>(ms: &ModelShape, p: &[&[T]]) -> Flipped<T> {
     Flipped::new(ms, p, 0, ms.vocab, ms.width)
 }
 
 /// The output layer's weight `[seq·width, 1]` as one sample of width channels.
-fn fc_as_sample<T: Real>(ms: &ModelShape, p: &[Vec<T>]) -> Act<T> {
+fn fc_as_sample<T: Real>(ms: &ModelShape, p: &[&[T]]) -> Act<T> {
     let s = Shape {
         n: 1,
         l: ms.seq_len,
@@ -49,7 +49,7 @@ fn fc_as_sample<T: Real>(ms: &ModelShape, p: &[Vec<T>]) -> Act<T> {
 }
 
 /// Scores of every sample of `x`, keeping what the backward passes need.
-pub fn forward<T: Real>(ms: &ModelShape, p: &[Vec<T>], x: Act<T>) -> Pass<T> {
+pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], x: Act<T>) -> Pass<T> {
     let h0 = conv(x.view(), &p[0], ms.width, 1, Some(&p[1]));
     let tr = trunk::forward(ms, p, h0);
     let last = block(ms.blocks);
@@ -74,7 +74,7 @@ pub fn forward<T: Real>(ms: &ModelShape, p: &[Vec<T>], x: Act<T>) -> Pass<T> {
 #[allow(clippy::too_many_arguments)]
 pub fn backward<T: Real>(
     ms: &ModelShape,
-    p: &[Vec<T>],
+    p: &[&[T]],
     flip: &Flipped<T>,
     pass: &Pass<T>,
     b0: usize,
@@ -108,13 +108,21 @@ pub fn backward<T: Real>(
     want_input.then(|| conv(dh0.view(), &flip.dense, ms.vocab, 1, None))
 }
 
+/// `x ← s·x ⊙ [m > 0]` in one pass.
+fn scale_masked<T: Real>(x: &mut Act<T>, s: T, m: super::act::View<T>) {
+    assert_eq!(x.s, m.s);
+    for (v, &g) in x.d.iter_mut().zip(m.d) {
+        *v = if g > T::zero() { s * *v } else { T::zero() };
+    }
+}
+
 /// The penalty `λ·mean_b (‖∇ₓD(x_b)‖ − 1)²` over samples `b0..b1` of `pass`, with slopes
 /// `sqrt(Σ g² + eps)`; adds its exact parameter gradient to `grads` and returns the
 /// unscaled `mean (slope − 1)²`.
 #[allow(clippy::too_many_arguments)]
 pub fn penalty<T: Real>(
     ms: &ModelShape,
-    p: &[Vec<T>],
+    p: &[&[T]],
     flip: &Flipped<T>,
     pass: &Pass<T>,
     b0: usize,
@@ -181,10 +189,7 @@ pub fn penalty<T: Real>(
     for b in 0..nb {
         let i = block(b);
         let mut fbar = dbar.clone();
-        for v in fbar.d.iter_mut() {
-            *v *= s;
-        }
-        mask_in_place(&mut fbar, a[b]);
+        scale_masked(&mut fbar, s, a[b]);
         weight_grad(&mut grads[i], fbar.view(), es[b].view(), k);
         let mut ebar = conv(fbar.view(), &p[i], w, k, None);
         mask_in_place(&mut ebar, u[b]);

@@ -60,6 +60,11 @@ const PARALLEL_MIN: usize = 1 << 21;
 /// `dst = a·b`, or `dst += a·b` when `acc`; `dst` is `a.rows × b.cols` with row stride
 /// `dst_rs` and unit column stride. Panics if a matrix does not fit its slice.
 pub fn gemm<T: Real>(dst: &mut [T], dst_rs: usize, a: Mat<T>, b: Mat<T>, acc: bool) {
+    gemm_scaled(dst, dst_rs, a, b, acc, T::one())
+}
+
+/// [`gemm`] with the product scaled: `dst = s·a·b` or `dst += s·a·b`.
+pub fn gemm_scaled<T: Real>(dst: &mut [T], dst_rs: usize, a: Mat<T>, b: Mat<T>, acc: bool, s: T) {
     assert_eq!(a.cols, b.rows, "gemm: inner dimensions differ");
     let (m, n, k) = (a.rows, b.cols, a.cols);
     assert!(a.span() <= a.d.len(), "gemm: lhs out of bounds");
@@ -102,7 +107,7 @@ pub fn gemm<T: Real>(dst: &mut [T], dst_rs: usize, a: Mat<T>, b: Mat<T>, acc: bo
             b.cs as isize,
             b.rs as isize,
             T::one(),
-            T::one(),
+            s,
             false,
             false,
             false,
@@ -145,5 +150,8 @@ mod tests {
         gemm(&mut out, 4, a, b, true);
         let twice: Vec<f64> = naive(a, b).iter().map(|x| 2.0 * x).collect();
         assert_eq!(out, twice);
+        gemm_scaled(&mut out, 4, a, b, true, -0.5);
+        let more: Vec<f64> = naive(a, b).iter().map(|x| 1.5 * x).collect();
+        assert_eq!(out, more);
     }
 }

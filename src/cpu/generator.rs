@@ -17,12 +17,12 @@ pub struct Pass<T> {
 }
 
 /// The transposed weights a step needs.
-pub fn flipped<T: Real>(ms: &ModelShape, p: &[Vec<T>]) -> Flipped<T> {
+pub fn flipped<T: Real>(ms: &ModelShape, p: &[&[T]]) -> Flipped<T> {
     Flipped::new(ms, p, block(ms.blocks), ms.width, ms.vocab)
 }
 
 /// The generator's output for noise `z` (`n × noise`, row-major).
-pub fn forward<T: Real>(ms: &ModelShape, p: &[Vec<T>], z: &[T], n: usize) -> Pass<T> {
+pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], z: &[T], n: usize) -> Pass<T> {
     let (l, w, v) = (ms.seq_len, ms.width, ms.vocab);
     assert_eq!(z.len(), n * ms.noise);
     let s = Shape {

@@ -30,12 +30,12 @@ pub fn unpack<T: Real>(a: &Act<T>) -> Vec<T> {
 }
 
 /// Zero gradients for parameters `p`.
-fn zeros_like<T: Real>(p: &[Vec<T>]) -> Vec<Vec<T>> {
+fn zeros_like<T: Real>(p: &[&[T]]) -> Vec<Vec<T>> {
     p.iter().map(|v| vec![T::zero(); v.len()]).collect()
 }
 
 /// The generator's softmax rows for noise `z` (`[n, noise]`), row-major `[n, seq, vocab]`.
-pub fn generate<T: Real>(ms: &ModelShape, gen: &[Vec<T>], z: &[T], n: usize) -> Vec<T> {
+pub fn generate<T: Real>(ms: &ModelShape, gen: &[&[T]], z: &[T], n: usize) -> Vec<T> {
     unpack(&generator::forward(ms, gen, z, n).probs)
 }
 
@@ -45,13 +45,14 @@ pub fn generate<T: Real>(ms: &ModelShape, gen: &[Vec<T>], z: &[T], n: usize) -> 
 #[allow(clippy::too_many_arguments)]
 pub fn critic_grads<T: Real>(
     ms: &ModelShape,
-    critic_p: &[Vec<T>],
+    critic_p: &[&[T]],
     real: &[T],
     fake: &[T],
     alpha: &[T],
     lambda: f64,
     eps: f64,
 ) -> (CriticStats, Vec<Vec<T>>) {
+    super::keep_freed_memory();
     let n = alpha.len();
     let s: Shape = critic::input_shape(ms, 3 * n);
     let len = s.l * s.c;
@@ -118,11 +119,12 @@ pub fn critic_grads<T: Real>(
 /// The generator step's loss `−mean D(G(z))` and the generator's parameter gradient.
 pub fn generator_grads<T: Real>(
     ms: &ModelShape,
-    gen_p: &[Vec<T>],
-    critic_p: &[Vec<T>],
+    gen_p: &[&[T]],
+    critic_p: &[&[T]],
     z: &[T],
     n: usize,
 ) -> (f64, Vec<Vec<T>>) {
+    super::keep_freed_memory();
     let gpass = generator::forward(ms, gen_p, z, n);
     let cpass = critic::forward(ms, critic_p, gpass.probs.clone());
     let cflip = critic::flipped(ms, critic_p);

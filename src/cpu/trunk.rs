@@ -2,8 +2,8 @@
 //! and the backward pass.
 
 use super::act::{
-    conv, flip_weight, mask_in_place, relu, relu_in_place, scaled_broadcast, weight_grad,
-    weighted_sum, Act,
+    conv, conv_scaled, flip_weight, mask_in_place, relu, relu_in_place, scaled_broadcast,
+    weight_grad, weight_grad_scaled, weighted_sum, Act,
 };
 use super::Real;
 use crate::model::ModelShape;
@@ -25,7 +25,7 @@ pub struct Flipped<T> {
 
 impl<T: Real> Flipped<T> {
     /// The flipped weights of `p`; `dense` is parameter `dense_at` of shape `[rows, cols]`.
-    pub fn new(ms: &ModelShape, p: &[Vec<T>], dense_at: usize, rows: usize, cols: usize) -> Self {
+    pub fn new(ms: &ModelShape, p: &[&[T]], dense_at: usize, rows: usize, cols: usize) -> Self {
         let (w, k) = (ms.width, ms.kernel);
         Flipped {
             w1: (0..ms.blocks)
@@ -51,7 +51,7 @@ pub struct Trunk<T> {
 }
 
 /// `h ← h + s·conv2(relu(conv1(relu(h))))` for every block.
-pub fn forward<T: Real>(ms: &ModelShape, p: &[Vec<T>], mut h: Act<T>) -> Trunk<T> {
+pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], mut h: Act<T>) -> Trunk<T> {
     let (w, k, s) = (ms.width, ms.kernel, T::of(ms.residual_scale));
     let (mut a_all, mut u_all) = (Vec::new(), Vec::new());
     for b in 0..ms.blocks {
@@ -164,15 +164,14 @@ fn conv2_backward<T: Real>(
 ) -> Act<T> {
     let (w, k, s) = (ms.width, ms.kernel, T::of(ms.residual_scale));
     let i = block(b);
-    let mut dy2 = dh.clone();
-    for v in dy2.d.iter_mut() {
-        *v *= s;
-    }
+    // conv2's output gradient is s·dh; the factor rides on the products.
     if let Some(g) = grads {
-        add_to(&mut g[i + 3], &dy2.col_sums());
-        weight_grad(&mut g[i + 2], u, dy2.view(), k);
+        for (gb, v) in g[i + 3].iter_mut().zip(dh.col_sums()) {
+            *gb += s * v;
+        }
+        weight_grad_scaled(&mut g[i + 2], u, dh.view(), k, s);
     }
-    let mut d = conv(dy2.view(), &flip.w2[b], w, k, None);
+    let mut d = conv_scaled(dh.view(), &flip.w2[b], w, k, s);
     mask_in_place(&mut d, u);
     d
 }

@@ -1,7 +1,7 @@
 //! Adam, exactly as PyTorch computes it, on plain tensors whose state we own (so that a
 //! checkpoint stores and restores it bit-exactly, keyed by parameter name).
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{backend::Backend, Element, Tensor, TensorData};
 
 /// Adam's hyperparameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,6 +63,101 @@ impl<B: Backend> Adam<B> {
     }
 }
 
+impl<B: Backend> Adam<B> {
+    /// [`Adam::step`] with host gradients (from [`crate::cpu`]), fused into one pass over each
+    /// parameter on the host in precision `T` (the same formula; constants rounded to `T`).
+    pub fn step_host<T: crate::cpu::Real + Element + bytemuck::Pod>(
+        &mut self,
+        params: &mut [Tensor<B, 2>],
+        grads: Vec<Vec<T>>,
+    ) {
+        assert_eq!(params.len(), grads.len());
+        let c = self.config;
+        self.t += 1;
+        let bc1 = 1.0 - c.beta1.powf(self.t as f64);
+        let bc2 = 1.0 - c.beta2.powf(self.t as f64);
+        let (b1, b2) = (T::of(c.beta1), T::of(c.beta2));
+        let (nb1, nb2) = (T::of(1.0 - c.beta1), T::of(1.0 - c.beta2));
+        let (sbc2, eps, step) = (T::of(bc2.sqrt()), T::of(c.eps), T::of(c.lr / bc1));
+        let host = |t: &Tensor<B, 2>| -> Vec<T> {
+            t.to_data()
+                .convert::<T>()
+                .to_vec::<T>()
+                .expect("a float tensor")
+        };
+        let update = |p: &mut [T], m: &mut [T], v: &mut [T], g: &[T]| {
+            assert_eq!(p.len(), g.len());
+            for j in 0..g.len() {
+                m[j] = m[j] * b1 + g[j] * nb1;
+                v[j] = v[j] * b2 + g[j] * g[j] * nb2;
+                p[j] = p[j] - m[j] / (v[j].sqrt() / sbc2 + eps) * step;
+            }
+        };
+        for (i, g) in grads.into_iter().enumerate() {
+            // Flex tensors held only here are updated in place.
+            if let (Some(mut p), Some(mut m), Some(mut v)) = (
+                flex_unique::<B, T>(&mut params[i]),
+                flex_unique::<B, T>(&mut self.m[i]),
+                flex_unique::<B, T>(&mut self.v[i]),
+            ) {
+                update(p.slice(), m.slice(), v.slice(), &g);
+                continue;
+            }
+            let (mut p, mut m, mut v) = (host(&params[i]), host(&self.m[i]), host(&self.v[i]));
+            update(&mut p, &mut m, &mut v, &g);
+            let dims = params[i].dims();
+            let (dev, dt) = (params[i].device(), params[i].dtype());
+            let back =
+                |x: Vec<T>| Tensor::<B, 2>::from_data(TensorData::new(x, dims), &dev).cast(dt);
+            params[i] = back(p);
+            self.m[i] = back(m);
+            self.v[i] = back(v);
+        }
+    }
+}
+
+/// A Flex tensor taken out of its slot for an in-place update; put back on drop.
+struct InPlace<'a, B: Backend> {
+    slot: &'a mut Tensor<B, 2>,
+    t: Option<burn_flex::FlexTensor>,
+}
+
+impl<B: Backend> InPlace<'_, B> {
+    fn slice<T: Element + bytemuck::Pod>(&mut self) -> &mut [T] {
+        self.t.as_mut().unwrap().try_storage_mut::<T>().unwrap()
+    }
+}
+
+impl<B: Backend> Drop for InPlace<'_, B> {
+    fn drop(&mut self) {
+        let t = Tensor::<burn::backend::Flex, 2>::from_primitive(
+            burn::tensor::TensorPrimitive::Float(self.t.take().unwrap()),
+        );
+        let b: Box<dyn std::any::Any> = Box::new(t);
+        *self.slot = *b.downcast::<Tensor<B, 2>>().expect("a Flex tensor");
+    }
+}
+
+/// `slot` as a uniquely held, contiguous Flex tensor of element type `T`, if it is one.
+fn flex_unique<B: Backend, T: Element + bytemuck::Pod>(
+    slot: &mut Tensor<B, 2>,
+) -> Option<InPlace<'_, B>> {
+    let t = (slot as &mut dyn std::any::Any).downcast_mut::<Tensor<burn::backend::Flex, 2>>()?;
+    let mut f = t.clone().into_primitive().tensor();
+    let whole = f.dtype() == T::dtype()
+        && f.as_slice::<T>().map(|s| s.len()) == Some(f.storage::<T>().len());
+    if !whole {
+        return None;
+    }
+    // `t` still holds the buffer: swap in a one-element placeholder so `f` is the only owner.
+    *t = Tensor::zeros([1, 1], &Default::default());
+    if f.try_storage_mut::<T>().is_none() {
+        *t = Tensor::from_primitive(burn::tensor::TensorPrimitive::Float(f));
+        return None;
+    }
+    Some(InPlace { slot, t: Some(f) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +200,24 @@ mod tests {
             assert!((got[j] as f64 - p).abs() < 1e-5, "{j}: {} vs {p}", got[j]);
         }
         assert_eq!(adam.t, 3);
+        // The fused host update gives the same values.
+        let mut hp = vec![Tensor::<Flex, 2>::from_data(
+            TensorData::new(p0.to_vec(), [1, 3]),
+            &dev,
+        )];
+        let mut ha = Adam::new(c, &hp);
+        for g in grads {
+            ha.step_host::<f32>(&mut hp, vec![g.to_vec()]);
+        }
+        let host = hp[0].to_data().to_vec::<f32>().unwrap();
+        for j in 0..3 {
+            assert!(
+                (host[j] - got[j]).abs() <= 1e-6 * got[j].abs().max(1.0),
+                "{j}"
+            );
+        }
+        let m = ha.m[0].to_data().to_vec::<f32>().unwrap();
+        let m0 = adam.m[0].to_data().to_vec::<f32>().unwrap();
+        assert_eq!(m, m0);
     }
 }

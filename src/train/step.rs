@@ -168,23 +168,44 @@ fn host<B: Backend, const D: usize, T: Element>(t: &Tensor<B, D>) -> Vec<T> {
         .expect("a float tensor")
 }
 
-fn host_params<B: Backend, T: Element>(net: &Net<B>) -> Vec<Vec<T>> {
-    net.params.iter().map(host).collect()
+/// A network's parameters on the host: shared handles of Flex's buffers when `B` is Flex
+/// and the precision matches (no copy), host copies otherwise.
+pub(crate) enum HostParams<T> {
+    /// Flex tensors whose storage is read in place.
+    Shared(Vec<burn_flex::FlexTensor>),
+    /// Copies.
+    Owned(Vec<Vec<T>>),
 }
 
-fn device_grads<B: Backend, T: Element>(net: &Net<B>, grads: Vec<Vec<T>>) -> Vec<Tensor<B, 2>> {
-    grads
-        .into_iter()
-        .zip(&net.params)
-        .map(|(g, p)| {
-            Tensor::<B, 2>::from_data(TensorData::new(g, p.dims()), &p.device()).cast(p.dtype())
-        })
-        .collect()
+impl<T: crate::cpu::Real + Element + bytemuck::Pod> HostParams<T> {
+    pub(crate) fn of<B: Backend>(net: &Net<B>) -> HostParams<T> {
+        let shared: Option<Vec<burn_flex::FlexTensor>> = net
+            .params
+            .iter()
+            .map(|p| {
+                let t =
+                    (p as &dyn std::any::Any).downcast_ref::<Tensor<burn::backend::Flex, 2>>()?;
+                let f = t.clone().into_primitive().tensor();
+                f.as_slice::<T>().is_some().then_some(f)
+            })
+            .collect();
+        match shared {
+            Some(v) => HostParams::Shared(v),
+            None => HostParams::Owned(net.params.iter().map(host).collect()),
+        }
+    }
+
+    pub(crate) fn slices(&self) -> Vec<&[T]> {
+        match self {
+            HostParams::Shared(v) => v.iter().map(|f| f.as_slice::<T>().unwrap()).collect(),
+            HostParams::Owned(v) => v.iter().map(|x| x.as_slice()).collect(),
+        }
+    }
 }
 
 /// [`critic_step`] on the CPU engine in precision `T`.
 #[allow(clippy::too_many_arguments)]
-fn cpu_critic_step<B: Backend, T: crate::cpu::Real + Element>(
+fn cpu_critic_step<B: Backend, T: crate::cpu::Real + Element + bytemuck::Pod>(
     gen: &Net<B>,
     critic_net: &mut Net<B>,
     adam: &mut Adam<B>,
@@ -196,18 +217,21 @@ fn cpu_critic_step<B: Backend, T: crate::cpu::Real + Element>(
 ) -> CriticStats {
     let ms = critic_net.shape.clone();
     let n = z.dims()[0];
-    let fake = crate::cpu::step::generate::<T>(&ms, &host_params(gen), &host(&z), n);
+    let gp = HostParams::<T>::of(gen);
+    let fake = crate::cpu::step::generate::<T>(&ms, &gp.slices(), &host(&z), n);
+    drop(gp);
+    let cp = HostParams::<T>::of(critic_net);
     let (stats, grads) = crate::cpu::step::critic_grads::<T>(
         &ms,
-        &host_params(critic_net),
+        &cp.slices(),
         &host(&real),
         &fake,
         &host(&alpha),
         lambda,
         gp_eps,
     );
-    let g = device_grads(critic_net, grads);
-    adam.step(&mut critic_net.params, g);
+    drop(cp); // releases the shared buffers, so that Adam can update them in place
+    adam.step_host(&mut critic_net.params, grads);
     stats
 }
 
@@ -292,29 +316,30 @@ pub fn generator_step_with<A: AutodiffBackend>(
     z: Tensor<A::InnerBackend, 2>,
 ) -> f64 {
     if engine == Engine::Cpu {
-        let n = z.dims()[0];
-        let ms = gen.shape.clone();
-        let (loss, grads) = if z.dtype() == DType::F64 {
-            let (l, g) = crate::cpu::step::generator_grads::<f64>(
-                &ms,
-                &host_params(gen),
-                &host_params(critic_net),
+        fn run<B: Backend, T: crate::cpu::Real + Element + bytemuck::Pod>(
+            gen: &mut Net<B>,
+            critic_net: &Net<B>,
+            adam: &mut Adam<B>,
+            z: Tensor<B, 2>,
+        ) -> f64 {
+            let n = z.dims()[0];
+            let (gp, cp) = (HostParams::<T>::of(gen), HostParams::<T>::of(critic_net));
+            let (l, g) = crate::cpu::step::generator_grads::<T>(
+                &gen.shape.clone(),
+                &gp.slices(),
+                &cp.slices(),
                 &host(&z),
                 n,
             );
-            (l, device_grads(gen, g))
+            drop(gp);
+            adam.step_host(&mut gen.params, g);
+            l
+        }
+        return if z.dtype() == DType::F64 {
+            run::<_, f64>(gen, critic_net, adam, z)
         } else {
-            let (l, g) = crate::cpu::step::generator_grads::<f32>(
-                &ms,
-                &host_params(gen),
-                &host_params(critic_net),
-                &host(&z),
-                n,
-            );
-            (l, device_grads(gen, g))
+            run::<_, f32>(gen, critic_net, adam, z)
         };
-        adam.step(&mut gen.params, grads);
-        return loss;
     }
     let (loss, gr) = generator_grads::<A>(gen, critic_net, z);
     adam.step(&mut gen.params, gr);
