@@ -50,7 +50,7 @@ fn fc_as_sample<T: Real>(ms: &ModelShape, p: &[&[T]]) -> Act<T> {
 
 /// Scores of every sample of `x`, keeping what the backward passes need.
 pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], x: Act<T>) -> Pass<T> {
-    let h0 = conv(x.view(), &p[0], ms.width, 1, Some(&p[1]));
+    let h0 = conv(x.view(), p[0], ms.width, 1, Some(p[1]));
     let tr = trunk::forward(ms, p, h0);
     let last = block(ms.blocks);
     let (wfc, bfc) = (&p[last], p[last + 1][0]);
@@ -185,23 +185,23 @@ pub fn penalty<T: Real>(
     let gp = gp / T::of(n as f64);
     // Backward of the chain.
     weight_grad(&mut grads[0], g.view(), deltas[0].view(), 1);
-    let mut dbar = conv(g.view(), &p[0], w, 1, None); // δ̄₀
+    let mut dbar = conv(g.view(), p[0], w, 1, None); // δ̄₀
     for b in 0..nb {
         let i = block(b);
         let mut fbar = dbar.clone();
         scale_masked(&mut fbar, s, a[b]);
         weight_grad(&mut grads[i], fbar.view(), es[b].view(), k);
-        let mut ebar = conv(fbar.view(), &p[i], w, k, None);
+        let mut ebar = conv(fbar.view(), p[i], w, k, None);
         mask_in_place(&mut ebar, u[b]);
         if b + 1 < nb {
             weight_grad(&mut grads[i + 2], ebar.view(), deltas[b + 1].view(), k);
-            let back = conv(ebar.view(), &p[i + 2], w, k, None);
+            let back = conv(ebar.view(), p[i + 2], w, k, None);
             dbar.axpy(T::one(), back.view());
         } else {
             // δ_N is one sample shared by all: sum over samples first.
             let esum = ebar.sum_samples();
             weight_grad(&mut grads[i + 2], esum.view(), deltas[nb].view(), k);
-            let back = conv(esum.view(), &p[i + 2], w, k, None);
+            let back = conv(esum.view(), p[i + 2], w, k, None);
             let mut d1 = dbar.sum_samples();
             d1.axpy(T::one(), back.view());
             dbar = d1;

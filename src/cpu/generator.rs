@@ -37,16 +37,16 @@ pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], z: &[T], n: usize) -> Pass<
         &mut h.d[s.p * w..],
         (l + s.p) * w,
         Mat::dense(z, n, ms.noise),
-        Mat::dense(&p[0], ms.noise, l * w),
+        Mat::dense(p[0], ms.noise, l * w),
         false,
     );
     for b in 0..n {
         let r = s.row(b, 0) * w;
-        add_to(&mut h.d[r..r + l * w], &p[1]);
+        add_to(&mut h.d[r..r + l * w], p[1]);
     }
     let tr = trunk::forward(ms, p, h);
     let last = block(ms.blocks);
-    let mut probs = conv(tr.h.view(), &p[last], v, 1, Some(&p[last + 1]));
+    let mut probs = conv(tr.h.view(), p[last], v, 1, Some(p[last + 1]));
     Act::<T>::for_rows(probs.s, |r| {
         let row = &mut probs.d[r * v..(r + 1) * v];
         let m = row.iter().copied().fold(T::neg_infinity(), T::max);

@@ -29,12 +29,12 @@ impl<T: Real> Flipped<T> {
         let (w, k) = (ms.width, ms.kernel);
         Flipped {
             w1: (0..ms.blocks)
-                .map(|b| flip_weight(&p[block(b)], k, w, w))
+                .map(|b| flip_weight(p[block(b)], k, w, w))
                 .collect(),
             w2: (0..ms.blocks)
-                .map(|b| flip_weight(&p[block(b) + 2], k, w, w))
+                .map(|b| flip_weight(p[block(b) + 2], k, w, w))
                 .collect(),
-            dense: flip_weight(&p[dense_at], 1, rows, cols),
+            dense: flip_weight(p[dense_at], 1, rows, cols),
         }
     }
 }
@@ -57,9 +57,9 @@ pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], mut h: Act<T>) -> Trunk<T> 
     for b in 0..ms.blocks {
         let i = block(b);
         let a = relu(&h);
-        let mut u = conv(a.view(), &p[i], w, k, Some(&p[i + 1]));
+        let mut u = conv(a.view(), p[i], w, k, Some(p[i + 1]));
         relu_in_place(&mut u);
-        let y = conv(u.view(), &p[i + 2], w, k, Some(&p[i + 3]));
+        let y = conv(u.view(), p[i + 2], w, k, Some(p[i + 3]));
         h.axpy(s, y.view());
         a_all.push(a);
         u_all.push(u);
