@@ -3,7 +3,7 @@
 //! its own backward, written out).
 
 use super::act::{
-    conv, mask_in_place, masked_broadcast, scaled_broadcast, weight_grad, Act, Shape,
+    conv, mask_in_place, masked_broadcast, scaled_broadcast, weight_grad, weighted_sum, Act, Shape,
 };
 use super::trunk::{self, add_to, block, Flipped, Top, Trunk};
 use super::Real;
@@ -24,7 +24,6 @@ pub fn input_shape(ms: &ModelShape, n: usize) -> Shape {
     Shape {
         n,
         l: ms.seq_len,
-        p: (ms.kernel - 1) / 2,
         c: ms.vocab,
     }
 }
@@ -39,13 +38,12 @@ fn fc_as_sample<T: Real>(ms: &ModelShape, p: &[&[T]]) -> Act<T> {
     let s = Shape {
         n: 1,
         l: ms.seq_len,
-        p: (ms.kernel - 1) / 2,
         c: ms.width,
     };
-    let mut a = Act::zeros(s);
-    let w = &p[block(ms.blocks)];
-    a.d[s.p * s.c..(s.p + s.l) * s.c].copy_from_slice(w);
-    a
+    Act {
+        s,
+        d: p[block(ms.blocks)].to_vec(),
+    }
 }
 
 /// Scores of every sample of `x`, keeping what the backward passes need.
@@ -55,13 +53,14 @@ pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], x: Act<T>) -> Pass<T> {
     let last = block(ms.blocks);
     let (wfc, bfc) = (&p[last], p[last + 1][0]);
     let s = tr.h.s;
-    let scores = (0..s.n)
-        .map(|b| {
-            let r = s.row(b, 0) * s.c;
-            let h = &tr.h.d[r..r + s.l * s.c];
-            h.iter().zip(wfc.iter()).map(|(&a, &w)| a * w).sum::<T>() + bfc
-        })
-        .collect();
+    let mut scores = vec![bfc; s.n];
+    for t in 0..s.l {
+        let wt = &wfc[t * s.c..(t + 1) * s.c];
+        for (b, sc) in scores.iter_mut().enumerate() {
+            let h = tr.h.row(s.row(b, t));
+            *sc += h.iter().zip(wt).map(|(&a, &w)| a * w).sum::<T>();
+        }
+    }
     Pass {
         x,
         trunk: tr,
@@ -69,7 +68,7 @@ pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], x: Act<T>) -> Pass<T> {
     }
 }
 
-/// Backward of `Σ_b coef[b]·D(x_b)` over samples `b0..b1` of `pass`. With `grads`, adds the
+/// Backward of `Σ_b coef[b]·D(x_b)` over the samples of `pass`. With `grads`, adds the
 /// parameter gradients; with `want_input`, returns the gradient with respect to the input.
 #[allow(clippy::too_many_arguments)]
 pub fn backward<T: Real>(
@@ -77,32 +76,24 @@ pub fn backward<T: Real>(
     p: &[&[T]],
     flip: &Flipped<T>,
     pass: &Pass<T>,
-    b0: usize,
-    b1: usize,
     coef: &[T],
     mut grads: Option<&mut [Vec<T>]>,
     want_input: bool,
 ) -> Option<Act<T>> {
-    assert_eq!(coef.len(), b1 - b0);
+    assert_eq!(coef.len(), pass.x.s.n);
     let last = block(ms.blocks);
     if let Some(g) = grads.as_deref_mut() {
-        let hs = pass.trunk.h.samples(b0, b1);
-        let s = hs.s;
-        for (j, &c) in coef.iter().enumerate() {
-            let r = s.row(j, 0) * s.c;
-            for (gw, &h) in g[last].iter_mut().zip(&hs.d[r..r + s.l * s.c]) {
-                *gw += c * h;
-            }
-        }
+        let hc = weighted_sum(pass.trunk.h.view(), coef);
+        add_to(&mut g[last], &hc.d);
         g[last + 1][0] += coef.iter().copied().sum::<T>();
     }
     let top = Top::Rank1 {
         one: fc_as_sample(ms, p),
         coef: coef.to_vec(),
     };
-    let dh0 = trunk::backward(ms, flip, &pass.trunk, b0, b1, top, grads.as_deref_mut());
+    let dh0 = trunk::backward(ms, flip, &pass.trunk, top, grads.as_deref_mut());
     if let Some(g) = grads {
-        weight_grad(&mut g[0], pass.x.samples(b0, b1), dh0.view(), 1);
+        weight_grad(&mut g[0], pass.x.view(), dh0.view(), 1);
         add_to(&mut g[1], &dh0.col_sums());
     }
     want_input.then(|| conv(dh0.view(), &flip.dense, ms.vocab, 1, None))
@@ -111,12 +102,12 @@ pub fn backward<T: Real>(
 /// `x ← s·x ⊙ [m > 0]` in one pass.
 fn scale_masked<T: Real>(x: &mut Act<T>, s: T, m: super::act::View<T>) {
     assert_eq!(x.s, m.s);
-    for (v, &g) in x.d.iter_mut().zip(m.d) {
+    super::act::zip_apply(&mut x.d, m.d, |v, g| {
         *v = if g > T::zero() { s * *v } else { T::zero() };
-    }
+    });
 }
 
-/// The penalty `λ·mean_b (‖∇ₓD(x_b)‖ − 1)²` over samples `b0..b1` of `pass`, with slopes
+/// The penalty `λ·mean_b (‖∇ₓD(x_b)‖ − 1)²` over the samples of `pass`, with slopes
 /// `sqrt(Σ g² + eps)`; adds its exact parameter gradient to `grads` and returns the
 /// unscaled `mean (slope − 1)²`.
 #[allow(clippy::too_many_arguments)]
@@ -125,19 +116,15 @@ pub fn penalty<T: Real>(
     p: &[&[T]],
     flip: &Flipped<T>,
     pass: &Pass<T>,
-    b0: usize,
-    b1: usize,
     lambda: f64,
     eps: f64,
     grads: &mut [Vec<T>],
 ) -> T {
     let (w, k, s) = (ms.width, ms.kernel, T::of(ms.residual_scale));
-    let n = b1 - b0;
+    let n = pass.x.s.n;
     let nb = ms.blocks;
     let tr = &pass.trunk;
-    let (a, u): (Vec<_>, Vec<_>) = (0..nb)
-        .map(|b| (tr.a[b].samples(b0, b1), tr.u[b].samples(b0, b1)))
-        .unzip();
+    let (a, u): (Vec<_>, Vec<_>) = (0..nb).map(|b| (tr.a[b].view(), tr.u[b].view())).unzip();
     // The input-gradient chain: δ_N = W_fc (one sample), then per block, last first,
     // ê = C₂ᵀ(δ) ⊙ m_u, δ ← δ + s·(C₁ᵀ(ê) ⊙ m_a); g = δ₀·W_inᵀ.
     let mut deltas: Vec<Act<T>> = vec![fc_as_sample(ms, p)];
@@ -171,15 +158,24 @@ pub fn penalty<T: Real>(
     let mut g = conv(deltas[0].view(), &flip.dense, ms.vocab, 1, None);
     // Slopes and the penalty; then Ḡ = ∂(λ·GP)/∂g in place of g.
     let gs = g.s;
+    let mut sq = vec![T::zero(); n];
+    for t in 0..gs.l {
+        for (b, q) in sq.iter_mut().enumerate() {
+            *q += g.row(gs.row(b, t)).iter().map(|&v| v * v).sum::<T>();
+        }
+    }
     let mut gp = T::zero();
-    for j in 0..n {
-        let r = gs.row(j, 0) * gs.c;
-        let gj = &mut g.d[r..r + gs.l * gs.c];
-        let slope = (gj.iter().map(|&v| v * v).sum::<T>() + T::of(eps)).sqrt();
+    let mut f = vec![T::zero(); n];
+    for (b, &q) in sq.iter().enumerate() {
+        let slope = (q + T::of(eps)).sqrt();
         gp += (slope - T::one()) * (slope - T::one());
-        let f = T::of(lambda) * T::of(2.0) * (slope - T::one()) / (T::of(n as f64) * slope);
-        for v in gj.iter_mut() {
-            *v *= f;
+        f[b] = T::of(lambda) * T::of(2.0) * (slope - T::one()) / (T::of(n as f64) * slope);
+    }
+    for t in 0..gs.l {
+        for (b, &fb) in f.iter().enumerate() {
+            for v in g.row_mut(gs.row(b, t)) {
+                *v *= fb;
+            }
         }
     }
     let gp = gp / T::of(n as f64);
@@ -210,8 +206,7 @@ pub fn penalty<T: Real>(
     if nb == 0 {
         dbar = dbar.sum_samples();
     }
-    let ds = dbar.s;
     let last = block(nb);
-    add_to(&mut grads[last], &dbar.d[ds.p * ds.c..(ds.p + ds.l) * ds.c]);
+    add_to(&mut grads[last], &dbar.d);
     gp
 }

@@ -25,30 +25,33 @@ pub fn flipped<T: Real>(ms: &ModelShape, p: &[&[T]]) -> Flipped<T> {
 pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], z: &[T], n: usize) -> Pass<T> {
     let (l, w, v) = (ms.seq_len, ms.width, ms.vocab);
     assert_eq!(z.len(), n * ms.noise);
-    let s = Shape {
-        n,
-        l,
-        p: (ms.kernel - 1) / 2,
-        c: w,
-    };
-    // fc: each sample's l·w outputs are its l rows, contiguous in the buffer.
+    let s = Shape { n, l, c: w };
+    // fc: position t's outputs (columns t·w..(t+1)·w) are the n rows of block t.
     let mut h = Act::zeros(s);
-    gemm(
-        &mut h.d[s.p * w..],
-        (l + s.p) * w,
-        Mat::dense(z, n, ms.noise),
-        Mat::dense(p[0], ms.noise, l * w),
-        false,
-    );
-    for b in 0..n {
-        let r = s.row(b, 0) * w;
-        add_to(&mut h.d[r..r + l * w], p[1]);
+    for t in 0..l {
+        let wt = Mat {
+            d: &p[0][t * w..],
+            rows: ms.noise,
+            cols: w,
+            rs: l * w,
+            cs: 1,
+        };
+        gemm(
+            &mut h.d[t * n * w..],
+            w,
+            Mat::dense(z, n, ms.noise),
+            wt,
+            false,
+        );
+        let bias = &p[1][t * w..(t + 1) * w];
+        for b in 0..n {
+            add_to(h.row_mut(s.row(b, t)), bias);
+        }
     }
     let tr = trunk::forward(ms, p, h);
     let last = block(ms.blocks);
     let mut probs = conv(tr.h.view(), p[last], v, 1, Some(p[last + 1]));
-    Act::<T>::for_rows(probs.s, |r| {
-        let row = &mut probs.d[r * v..(r + 1) * v];
+    probs.d.chunks_exact_mut(v).for_each(|row| {
         let m = row.iter().copied().fold(T::neg_infinity(), T::max);
         let mut sum = T::zero();
         for x in row.iter_mut() {
@@ -80,36 +83,26 @@ pub fn backward<T: Real>(
     assert_eq!(dprobs.s, s);
     // softmax backward: dlogit = p ⊙ (dp − Σ p·dp)
     let mut dlogit = Act::zeros(s);
-    Act::<T>::for_rows(s, |r| {
+    for (r, o) in dlogit.d.chunks_exact_mut(v).enumerate() {
         let (pr, dp) = (pass.probs.row(r), dprobs.row(r));
         let dot: T = pr.iter().zip(dp).map(|(&a, &b)| a * b).sum();
-        for ((o, &a), &b) in dlogit.d[r * v..(r + 1) * v].iter_mut().zip(pr).zip(dp) {
+        for ((o, &a), &b) in o.iter_mut().zip(pr).zip(dp) {
             *o = a * (b - dot);
         }
-    });
+    }
     let last = block(ms.blocks);
     weight_grad(&mut grads[last], pass.trunk.h.view(), dlogit.view(), 1);
     add_to(&mut grads[last + 1], &dlogit.col_sums());
     let dh = conv(dlogit.view(), &flip.dense, w, 1, None);
     let n = s.n;
-    let dh0 = trunk::backward(ms, flip, &pass.trunk, 0, n, Top::Full(dh), Some(grads));
-    let hs = dh0.s;
-    let rows = Mat {
-        d: &dh0.d[hs.p * w..],
-        rows: n,
-        cols: l * w,
-        rs: (l + hs.p) * w,
-        cs: 1,
-    };
-    gemm(
-        &mut grads[0],
-        l * w,
-        Mat::dense(&pass.z, n, ms.noise).t(),
-        rows,
-        true,
-    );
-    for b in 0..n {
-        let r = hs.row(b, 0) * w;
-        add_to(&mut grads[1], &dh0.d[r..r + l * w]);
+    let dh0 = trunk::backward(ms, flip, &pass.trunk, Top::Full(dh), Some(grads));
+    for t in 0..l {
+        let rows = Mat::dense(&dh0.d[t * n * w..], n, w);
+        let zt = Mat::dense(&pass.z, n, ms.noise).t();
+        gemm(&mut grads[0][t * w..], l * w, zt, rows, true);
+        let db = &mut grads[1][t * w..(t + 1) * w];
+        for b in 0..n {
+            add_to(db, dh0.row(dh0.s.row(b, t)));
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Both training steps on the CPU engine, as gradients (Adam is applied by the caller).
 
-use super::act::{Act, Shape};
+use super::act::Act;
 use super::{critic, generator, Real};
 use crate::model::ModelShape;
 use crate::train::step::CriticStats;
@@ -11,9 +11,11 @@ pub fn pack<T: Real>(ms: &ModelShape, rows: &[T], n: usize) -> Act<T> {
     assert_eq!(rows.len(), n * s.l * s.c, "rows size");
     let mut a = Act::zeros(s);
     for b in 0..n {
-        let r = s.row(b, 0) * s.c;
-        let len = s.l * s.c;
-        a.d[r..r + len].copy_from_slice(&rows[b * len..(b + 1) * len]);
+        for t in 0..s.l {
+            let src = (b * s.l + t) * s.c;
+            a.row_mut(s.row(b, t))
+                .copy_from_slice(&rows[src..src + s.c]);
+        }
     }
     a
 }
@@ -23,8 +25,9 @@ pub fn unpack<T: Real>(a: &Act<T>) -> Vec<T> {
     let s = a.s;
     let mut v = Vec::with_capacity(s.n * s.l * s.c);
     for b in 0..s.n {
-        let r = s.row(b, 0) * s.c;
-        v.extend_from_slice(&a.d[r..r + s.l * s.c]);
+        for t in 0..s.l {
+            v.extend_from_slice(a.row(s.row(b, t)));
+        }
     }
     v
 }
@@ -54,51 +57,26 @@ pub fn critic_grads<T: Real>(
 ) -> (CriticStats, Vec<Vec<T>>) {
     super::keep_freed_memory();
     let n = alpha.len();
-    let s: Shape = critic::input_shape(ms, 3 * n);
-    let len = s.l * s.c;
+    let len = ms.seq_len * ms.vocab;
     assert_eq!(real.len(), n * len);
     assert_eq!(fake.len(), n * len);
-    // One batch: real, fake, interpolates.
-    let mut x = Act::zeros(s);
-    for b in 0..n {
-        let (re, fa) = (&real[b * len..(b + 1) * len], &fake[b * len..(b + 1) * len]);
-        let put = |x: &mut Act<T>, j: usize, f: &dyn Fn(usize) -> T| {
-            let r = s.row(j, 0) * s.c;
-            for (i, v) in x.d[r..r + len].iter_mut().enumerate() {
-                *v = f(i);
-            }
-        };
-        put(&mut x, b, &|i| re[i]);
-        put(&mut x, n + b, &|i| fa[i]);
-        put(&mut x, 2 * n + b, &|i| re[i] + alpha[b] * (fa[i] - re[i]));
+    // Two batches: real and fake together (the score terms), and the interpolates.
+    let both: Vec<T> = real.iter().chain(fake).copied().collect();
+    let mut hat = real.to_vec();
+    for (b, &a) in alpha.iter().enumerate() {
+        let r = b * len..(b + 1) * len;
+        for (h, &f) in hat[r.clone()].iter_mut().zip(&fake[r]) {
+            *h = *h + a * (f - *h);
+        }
     }
-    let pass = critic::forward(ms, critic_p, x);
+    let pass = critic::forward(ms, critic_p, pack(ms, &both, 2 * n));
     let flip = critic::flipped(ms, critic_p);
     let mut grads = zeros_like(critic_p);
     let inv = T::one() / T::of(n as f64);
     let coef: Vec<T> = (0..2 * n).map(|b| if b < n { -inv } else { inv }).collect();
-    critic::backward(
-        ms,
-        critic_p,
-        &flip,
-        &pass,
-        0,
-        2 * n,
-        &coef,
-        Some(&mut grads),
-        false,
-    );
-    let gp = critic::penalty(
-        ms,
-        critic_p,
-        &flip,
-        &pass,
-        2 * n,
-        3 * n,
-        lambda,
-        eps,
-        &mut grads,
-    );
+    critic::backward(ms, critic_p, &flip, &pass, &coef, Some(&mut grads), false);
+    let hat_pass = critic::forward(ms, critic_p, pack(ms, &hat, n));
+    let gp = critic::penalty(ms, critic_p, &flip, &hat_pass, lambda, eps, &mut grads);
     let mean = |r: std::ops::Range<usize>| {
         pass.scores[r]
             .iter()
@@ -129,7 +107,7 @@ pub fn generator_grads<T: Real>(
     let cpass = critic::forward(ms, critic_p, gpass.probs.clone());
     let cflip = critic::flipped(ms, critic_p);
     let coef = vec![-T::one() / T::of(n as f64); n];
-    let dx = critic::backward(ms, critic_p, &cflip, &cpass, 0, n, &coef, None, true)
+    let dx = critic::backward(ms, critic_p, &cflip, &cpass, &coef, None, true)
         .expect("input gradient requested");
     let mut grads = zeros_like(gen_p);
     let gflip = generator::flipped(ms, gen_p);

@@ -91,7 +91,7 @@ pub fn add_to<T: Real>(dst: &mut [T], src: &[T]) {
     }
 }
 
-/// Backward through every block, over samples `b0..b1` of the forward `stash`, from the
+/// Backward through every block of the forward `stash`, from the
 /// gradient `top` at the trunk's output; returns the gradient at the trunk's input. With
 /// `grads` (layout order), adds the blocks' weight and bias gradients to it.
 #[allow(clippy::too_many_arguments)]
@@ -99,8 +99,6 @@ pub fn backward<T: Real>(
     ms: &ModelShape,
     flip: &Flipped<T>,
     stash: &Trunk<T>,
-    b0: usize,
-    b1: usize,
     top: Top<T>,
     mut grads: Option<&mut [Vec<T>]>,
 ) -> Act<T> {
@@ -109,7 +107,7 @@ pub fn backward<T: Real>(
     let mut dh: Option<Act<T>> = None;
     for b in (0..ms.blocks).rev() {
         let i = block(b);
-        let (a, u) = (stash.a[b].samples(b0, b1), stash.u[b].samples(b0, b1));
+        let (a, u) = (stash.a[b].view(), stash.u[b].view());
         // conv2, whose output gradient is s·dh.
         let dy1 = match top.take() {
             Some(Top::Rank1 { one, coef }) => {
