@@ -88,19 +88,18 @@ impl<B: Backend> Adam<B> {
         let update = |p: &mut [T], m: &mut [T], v: &mut [T], g: &[T]| {
             use rayon::prelude::*;
             assert_eq!(p.len(), g.len());
-            let one = |(((p, m), v), g): (((&mut [T], &mut [T]), &mut [T]), &[T])| {
-                for j in 0..g.len() {
-                    m[j] = m[j] * b1 + g[j] * nb1;
-                    v[j] = v[j] * b2 + g[j] * g[j] * nb2;
-                    p[j] = p[j] - m[j] / (v[j].sqrt() / sbc2 + eps) * step;
-                }
-            };
             const C: usize = 1 << 15;
             p.par_chunks_mut(C)
                 .zip(m.par_chunks_mut(C))
                 .zip(v.par_chunks_mut(C))
                 .zip(g.par_chunks(C))
-                .for_each(one);
+                .for_each(|(((p, m), v), g)| {
+                    for j in 0..g.len() {
+                        m[j] = m[j] * b1 + g[j] * nb1;
+                        v[j] = v[j] * b2 + g[j] * g[j] * nb2;
+                        p[j] = p[j] - m[j] / (v[j].sqrt() / sbc2 + eps) * step;
+                    }
+                });
         };
         for (i, g) in grads.into_iter().enumerate() {
             // Flex tensors held only here are updated in place.
