@@ -326,10 +326,9 @@ pub fn weighted_sum<T: Real>(x: View<T>, coef: &[T]) -> Act<T> {
 /// `x ⊙ [m > 0]` in place (`m` has `x`'s layout; [`masked_broadcast`] for a one-sample `x`).
 pub fn mask_in_place<T: Real>(x: &mut Act<T>, m: View<T>) {
     assert_eq!(x.s, m.s, "mask layout");
+    // A select, not a branch, so that the loop vectorises.
     zip_apply(&mut x.d, m.d, |v, g| {
-        if g <= T::zero() {
-            *v = T::zero();
-        }
+        *v = if g > T::zero() { *v } else { T::zero() }
     });
 }
 

@@ -227,5 +227,21 @@ mod tests {
         let m = ha.m[0].to_data().to_vec::<f32>().unwrap();
         let m0 = adam.m[0].to_data().to_vec::<f32>().unwrap();
         assert_eq!(m, m0);
+        // A parameter shared with another handle is not updated in place: the copy path runs,
+        // with the same result, and the other handle keeps the old values.
+        let mut sp = vec![Tensor::<Flex, 2>::from_data(
+            TensorData::new(p0.to_vec(), [1, 3]),
+            &dev,
+        )];
+        let mut sa = Adam::new(c, &sp);
+        for g in grads {
+            let keep = sp[0].clone();
+            sa.step_host::<f32>(&mut sp, vec![g.to_vec()]);
+            assert_ne!(
+                keep.to_data().to_vec::<f32>().unwrap(),
+                sp[0].to_data().to_vec::<f32>().unwrap()
+            );
+        }
+        assert_eq!(sp[0].to_data().to_vec::<f32>().unwrap(), host);
     }
 }
