@@ -246,6 +246,36 @@ pub fn weight_grad_scaled<T: Real>(dw: &mut [T], x: View<T>, dy: View<T>, k: usi
     }
 }
 
+/// The transposed convolution of `x` (`b` channels) with the weight `w` (`[k·cout, b]`) of a
+/// kernel-`k` [`conv`] from `cout` to `b` channels: `out[t] = Σ_j x[t − d_j]·W_jᵀ`, the
+/// input-gradient of that conv. Each tap is one product with the transposed view of the tap's
+/// weight block, so no flipped copy of the weight is made.
+pub fn conv_t<T: Real>(x: View<T>, w: &[T], cout: usize, k: usize) -> Act<T> {
+    conv_t_scaled(x, w, cout, k, T::one())
+}
+
+/// `scale ·` [`conv_t`].
+pub fn conv_t_scaled<T: Real>(x: View<T>, w: &[T], cout: usize, k: usize, scale: T) -> Act<T> {
+    let s = x.s;
+    assert!(k % 2 == 1, "odd kernels only");
+    let (b, n) = (s.c, s.n);
+    assert_eq!(w.len(), k * cout * b, "conv_t weight size");
+    let mut out = Act::zeros(s.with_c(cout));
+    for (j, d, _, _) in taps(k, s.l) {
+        // Output position t reads input position t − d.
+        let t0 = d.max(0) as usize;
+        let t1 = (s.l as isize + d.min(0)).max(t0 as isize) as usize;
+        if t1 <= t0 {
+            continue;
+        }
+        let src = (t0 as isize - d) as usize * n * b;
+        let a = Mat::dense(&x.d[src..], (t1 - t0) * n, b);
+        let wt = Mat::dense(&w[j * cout * b..(j + 1) * cout * b], cout, b).t();
+        gemm_scaled(&mut out.d[t0 * n * cout..], cout, a, wt, d != 0, scale);
+    }
+    out
+}
+
 /// The weight of the transposed convolution: `[k·cin, cout]` → `[k·cout, cin]` with the
 /// kernel flipped, so that `conv(d, flip(w))` is the input-gradient of `conv(·, w)`.
 pub fn flip_weight<T: Real>(w: &[T], k: usize, cin: usize, cout: usize) -> Vec<T> {
@@ -433,6 +463,10 @@ mod tests {
             let d = vals(n * l * cout, 11);
             let da = pack(&d, s.with_c(cout));
             let xt = conv(da.view(), &flip_weight(&w, k, cin, cout), cin, k, None);
+            let direct = conv_t(da.view(), &w, cin, k);
+            for (a, b) in direct.d.iter().zip(&xt.d) {
+                assert!((a - b).abs() < 1e-12, "conv_t k {k}: {a} vs {b}");
+            }
             let lhs: f64 = want.iter().zip(&d).map(|(a, b)| a * b).sum();
             let rhs: f64 = unpack(&xt).iter().zip(&x).map(|(a, b)| a * b).sum();
             assert!((lhs - rhs).abs() < 1e-10, "adjoint k {k}: {lhs} vs {rhs}");

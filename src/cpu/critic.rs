@@ -3,9 +3,10 @@
 //! its own backward, written out).
 
 use super::act::{
-    conv, mask_in_place, masked_broadcast, scaled_broadcast, weight_grad, weighted_sum, Act, Shape,
+    conv, conv_t, mask_in_place, masked_broadcast, scaled_broadcast, weight_grad, weighted_sum,
+    Act, Shape,
 };
-use super::trunk::{self, add_to, block, Flipped, Top, Trunk};
+use super::trunk::{self, add_to, block, Top, Trunk};
 use super::Real;
 use crate::model::ModelShape;
 
@@ -26,11 +27,6 @@ pub fn input_shape(ms: &ModelShape, n: usize) -> Shape {
         l: ms.seq_len,
         c: ms.vocab,
     }
-}
-
-/// The transposed weights a step needs.
-pub fn flipped<T: Real>(ms: &ModelShape, p: &[&[T]]) -> Flipped<T> {
-    Flipped::new(ms, p, 0, ms.vocab, ms.width)
 }
 
 /// The output layer's weight `[seq·width, 1]` as one sample of width channels.
@@ -74,7 +70,6 @@ pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], x: Act<T>) -> Pass<T> {
 pub fn backward<T: Real>(
     ms: &ModelShape,
     p: &[&[T]],
-    flip: &Flipped<T>,
     pass: &Pass<T>,
     coef: &[T],
     mut grads: Option<&mut [Vec<T>]>,
@@ -91,12 +86,12 @@ pub fn backward<T: Real>(
         one: fc_as_sample(ms, p),
         coef: coef.to_vec(),
     };
-    let dh0 = trunk::backward(ms, flip, &pass.trunk, top, grads.as_deref_mut());
+    let dh0 = trunk::backward(ms, p, &pass.trunk, top, grads.as_deref_mut());
     if let Some(g) = grads {
         weight_grad(&mut g[0], pass.x.view(), dh0.view(), 1);
         add_to(&mut g[1], &dh0.col_sums());
     }
-    want_input.then(|| conv(dh0.view(), &flip.dense, ms.vocab, 1, None))
+    want_input.then(|| conv_t(dh0.view(), p[0], ms.vocab, 1))
 }
 
 /// `x ← s·x ⊙ [m > 0]` in one pass.
@@ -114,7 +109,6 @@ fn scale_masked<T: Real>(x: &mut Act<T>, s: T, m: super::act::View<T>) {
 pub fn penalty<T: Real>(
     ms: &ModelShape,
     p: &[&[T]],
-    flip: &Flipped<T>,
     pass: &Pass<T>,
     lambda: f64,
     eps: f64,
@@ -131,7 +125,7 @@ pub fn penalty<T: Real>(
     let mut es: Vec<Act<T>> = Vec::new();
     for b in (0..nb).rev() {
         let d = deltas.last().unwrap();
-        let e = conv(d.view(), &flip.w2[b], w, k, None);
+        let e = conv_t(d.view(), p[block(b) + 2], w, k);
         let e = if d.s.n == 1 {
             masked_broadcast(&e, u[b])
         } else {
@@ -139,7 +133,7 @@ pub fn penalty<T: Real>(
             mask_in_place(&mut e, u[b]);
             e
         };
-        let mut f = conv(e.view(), &flip.w1[b], w, k, None);
+        let mut f = conv_t(e.view(), p[block(b)], w, k);
         mask_in_place(&mut f, a[b]);
         let mut next = if d.s.n == 1 {
             scaled_broadcast(d, &vec![T::one(); n])
@@ -155,7 +149,7 @@ pub fn penalty<T: Real>(
     if nb == 0 {
         deltas[0] = scaled_broadcast(&deltas[0], &vec![T::one(); n]);
     }
-    let mut g = conv(deltas[0].view(), &flip.dense, ms.vocab, 1, None);
+    let mut g = conv_t(deltas[0].view(), p[0], ms.vocab, 1);
     // Slopes and the penalty; then Ḡ = ∂(λ·GP)/∂g in place of g.
     let gs = g.s;
     let mut sq = vec![T::zero(); n];

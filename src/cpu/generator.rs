@@ -1,8 +1,8 @@
 //! The generator on the CPU engine: noise → softmax rows, with its backward.
 
-use super::act::{conv, weight_grad, Act, Shape};
+use super::act::{conv, conv_t, weight_grad, Act, Shape};
 use super::gemm::{gemm, Mat};
-use super::trunk::{self, add_to, block, Flipped, Top, Trunk};
+use super::trunk::{self, add_to, block, Top, Trunk};
 use super::Real;
 use crate::model::ModelShape;
 
@@ -14,11 +14,6 @@ pub struct Pass<T> {
     pub trunk: Trunk<T>,
     /// The softmax over the vocabulary at every position (`vocab` channels).
     pub probs: Act<T>,
-}
-
-/// The transposed weights a step needs.
-pub fn flipped<T: Real>(ms: &ModelShape, p: &[&[T]]) -> Flipped<T> {
-    Flipped::new(ms, p, block(ms.blocks), ms.width, ms.vocab)
 }
 
 /// The generator's output for noise `z` (`n × noise`, row-major).
@@ -73,7 +68,7 @@ pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], z: &[T], n: usize) -> Pass<
 /// softmax rows of `pass` is `dprobs`.
 pub fn backward<T: Real>(
     ms: &ModelShape,
-    flip: &Flipped<T>,
+    p: &[&[T]],
     pass: &Pass<T>,
     dprobs: &Act<T>,
     grads: &mut [Vec<T>],
@@ -93,9 +88,9 @@ pub fn backward<T: Real>(
     let last = block(ms.blocks);
     weight_grad(&mut grads[last], pass.trunk.h.view(), dlogit.view(), 1);
     add_to(&mut grads[last + 1], &dlogit.col_sums());
-    let dh = conv(dlogit.view(), &flip.dense, w, 1, None);
+    let dh = conv_t(dlogit.view(), p[last], w, 1);
     let n = s.n;
-    let dh0 = trunk::backward(ms, flip, &pass.trunk, Top::Full(dh), Some(grads));
+    let dh0 = trunk::backward(ms, p, &pass.trunk, Top::Full(dh), Some(grads));
     for t in 0..l {
         let rows = Mat::dense(&dh0.d[t * n * w..], n, w);
         let zt = Mat::dense(&pass.z, n, ms.noise).t();

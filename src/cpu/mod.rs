@@ -5,7 +5,7 @@
 //! buffer per layer, with `(k−1)/2` zero rows between samples ([`act::Shape`]), so that a
 //! kernel-`k` convolution of the whole batch is ONE product on an overlapping-window view
 //! of that buffer (no unfold copy), its weight gradient one product on the transposed
-//! view, and its transposed convolution a convolution with the flipped weight. Products run
+//! view, and its transposed convolution the same with the weight blocks' transposed views. Products run
 //! on the `gemm` crate (the kernels burn's Flex backend uses); element-wise work is fused
 //! into plain loops. Known structure is used where it saves whole products: the critic's
 //! output gradient is the same `[seq, width]` matrix for every sample, so the first

@@ -70,13 +70,12 @@ pub fn critic_grads<T: Real>(
         }
     }
     let pass = critic::forward(ms, critic_p, pack(ms, &both, 2 * n));
-    let flip = critic::flipped(ms, critic_p);
     let mut grads = zeros_like(critic_p);
     let inv = T::one() / T::of(n as f64);
     let coef: Vec<T> = (0..2 * n).map(|b| if b < n { -inv } else { inv }).collect();
-    critic::backward(ms, critic_p, &flip, &pass, &coef, Some(&mut grads), false);
+    critic::backward(ms, critic_p, &pass, &coef, Some(&mut grads), false);
     let hat_pass = critic::forward(ms, critic_p, pack(ms, &hat, n));
-    let gp = critic::penalty(ms, critic_p, &flip, &hat_pass, lambda, eps, &mut grads);
+    let gp = critic::penalty(ms, critic_p, &hat_pass, lambda, eps, &mut grads);
     let mean = |r: std::ops::Range<usize>| {
         pass.scores[r]
             .iter()
@@ -105,13 +104,11 @@ pub fn generator_grads<T: Real>(
     super::keep_freed_memory();
     let gpass = generator::forward(ms, gen_p, z, n);
     let cpass = critic::forward(ms, critic_p, gpass.probs.clone());
-    let cflip = critic::flipped(ms, critic_p);
     let coef = vec![-T::one() / T::of(n as f64); n];
-    let dx = critic::backward(ms, critic_p, &cflip, &cpass, &coef, None, true)
+    let dx = critic::backward(ms, critic_p, &cpass, &coef, None, true)
         .expect("input gradient requested");
     let mut grads = zeros_like(gen_p);
-    let gflip = generator::flipped(ms, gen_p);
-    generator::backward(ms, &gflip, &gpass, &dx, &mut grads);
+    generator::backward(ms, gen_p, &gpass, &dx, &mut grads);
     let loss = -cpass
         .scores
         .iter()

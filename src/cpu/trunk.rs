@@ -2,8 +2,8 @@
 //! and the backward pass.
 
 use super::act::{
-    conv, conv_scaled, flip_weight, mask_in_place, relu, relu_in_place, scaled_broadcast,
-    weight_grad, weight_grad_scaled, weighted_sum, Act,
+    conv, conv_t, conv_t_scaled, mask_in_place, relu, relu_in_place, scaled_broadcast, weight_grad,
+    weight_grad_scaled, weighted_sum, Act,
 };
 use super::Real;
 use crate::model::ModelShape;
@@ -11,32 +11,6 @@ use crate::model::ModelShape;
 /// Parameter index of block `b`'s conv1 weight (then its bias, conv2 weight, conv2 bias).
 pub fn block(b: usize) -> usize {
     2 + 4 * b
-}
-
-/// The transposed-convolution weights of one step (the parameters do not change within it).
-pub struct Flipped<T> {
-    /// `flip(conv1.weight)` per block.
-    pub w1: Vec<Vec<T>>,
-    /// `flip(conv2.weight)` per block.
-    pub w2: Vec<Vec<T>>,
-    /// The transpose of the first dense layer's weight (critic) or the last (generator).
-    pub dense: Vec<T>,
-}
-
-impl<T: Real> Flipped<T> {
-    /// The flipped weights of `p`; `dense` is parameter `dense_at` of shape `[rows, cols]`.
-    pub fn new(ms: &ModelShape, p: &[&[T]], dense_at: usize, rows: usize, cols: usize) -> Self {
-        let (w, k) = (ms.width, ms.kernel);
-        Flipped {
-            w1: (0..ms.blocks)
-                .map(|b| flip_weight(p[block(b)], k, w, w))
-                .collect(),
-            w2: (0..ms.blocks)
-                .map(|b| flip_weight(p[block(b) + 2], k, w, w))
-                .collect(),
-            dense: flip_weight(p[dense_at], 1, rows, cols),
-        }
-    }
 }
 
 /// What a trunk forward keeps: each block's ReLU outputs (the inputs of its two convs,
@@ -97,7 +71,7 @@ pub fn add_to<T: Real>(dst: &mut [T], src: &[T]) {
 #[allow(clippy::too_many_arguments)]
 pub fn backward<T: Real>(
     ms: &ModelShape,
-    flip: &Flipped<T>,
+    p: &[&[T]],
     stash: &Trunk<T>,
     top: Top<T>,
     mut grads: Option<&mut [Vec<T>]>,
@@ -112,7 +86,7 @@ pub fn backward<T: Real>(
         let dy1 = match top.take() {
             Some(Top::Rank1 { one, coef }) => {
                 // Every sample's gradient is coef_b·one: one transposed conv for all.
-                let e = conv(one.view(), &flip.w2[b], w, k, None);
+                let e = conv_t(one.view(), p[i + 2], w, k);
                 let sc: Vec<T> = coef.iter().map(|&c| c * s).collect();
                 if let Some(g) = grads.as_deref_mut() {
                     let uc = weighted_sum(u, &sc);
@@ -128,17 +102,17 @@ pub fn backward<T: Real>(
                 d
             }
             Some(Top::Full(g0)) => {
-                let d = conv2_backward(ms, flip, b, &g0, u, grads.as_deref_mut());
+                let d = conv2_backward(ms, p, b, &g0, u, grads.as_deref_mut());
                 dh = Some(g0);
                 d
             }
-            None => conv2_backward(ms, flip, b, dh.as_ref().unwrap(), u, grads.as_deref_mut()),
+            None => conv2_backward(ms, p, b, dh.as_ref().unwrap(), u, grads.as_deref_mut()),
         };
         if let Some(g) = grads.as_deref_mut() {
             add_to(&mut g[i + 1], &dy1.col_sums());
             weight_grad(&mut g[i], a, dy1.view(), k);
         }
-        let mut da = conv(dy1.view(), &flip.w1[b], w, k, None);
+        let mut da = conv_t(dy1.view(), p[i], w, k);
         mask_in_place(&mut da, a);
         dh.as_mut().unwrap().axpy(T::one(), da.view());
     }
@@ -154,7 +128,7 @@ pub fn backward<T: Real>(
 /// bias gradients, returns the gradient at conv1's output (ReLU mask applied).
 fn conv2_backward<T: Real>(
     ms: &ModelShape,
-    flip: &Flipped<T>,
+    p: &[&[T]],
     b: usize,
     dh: &Act<T>,
     u: super::act::View<T>,
@@ -169,7 +143,7 @@ fn conv2_backward<T: Real>(
         }
         weight_grad_scaled(&mut g[i + 2], u, dh.view(), k, s);
     }
-    let mut d = conv_scaled(dh.view(), &flip.w2[b], w, k, s);
+    let mut d = conv_t_scaled(dh.view(), p[i + 2], w, k, s);
     mask_in_place(&mut d, u);
     d
 }
