@@ -8,7 +8,7 @@
 //! is a single large product with no padding rows, no unfold copy, and no multiply by the
 //! zero padding. Weight gradients are the same blocks, transposed.
 
-use super::gemm::{gemm_scaled, Mat};
+use super::gemm::{gemm_scaled, gemm_uninit, Mat};
 use super::Real;
 use rayon::prelude::*;
 
@@ -209,18 +209,39 @@ pub fn conv_scaled<T: Real>(x: View<T>, w: &[T], cout: usize, k: usize, scale: T
     assert!(k % 2 == 1, "odd kernels only");
     let (cin, n) = (s.c, s.n);
     assert_eq!(w.len(), k * cin * cout, "conv weight size");
-    let mut out = Act::zeros(s.with_c(cout));
-    for (j, d, t0, t1) in taps(k, s.l) {
-        if t1 <= t0 {
-            continue;
-        }
-        let src = (t0 as isize + d) as usize * n * cin;
-        let a = Mat::dense(&x.d[src..], (t1 - t0) * n, cin);
-        let b = Mat::dense(&w[j * cin * cout..(j + 1) * cin * cout], cin, cout);
-        // The centre tap writes every row; the others add to theirs.
-        gemm_scaled(&mut out.d[t0 * n * cout..], cout, a, b, d != 0, scale);
+    let products = taps(k, s.l)
+        .into_iter()
+        .filter(|t| t.3 > t.2)
+        .map(|(j, d, t0, t1)| {
+            let src = (t0 as isize + d) as usize * n * cin;
+            let a = Mat::dense(&x.d[src..], (t1 - t0) * n, cin);
+            let b = Mat::dense(&w[j * cin * cout..(j + 1) * cin * cout], cin, cout);
+            (t0 * n * cout, a, b)
+        });
+    run_taps(s.with_c(cout), products, scale)
+}
+
+/// The products of a convolution's taps into a new buffer: the first (the centre tap, which
+/// covers every row) writes, the others add. The buffer is never zero-filled first.
+fn run_taps<'a, T: Real>(
+    s: Shape,
+    mut products: impl Iterator<Item = (usize, Mat<'a, T>, Mat<'a, T>)>,
+    scale: T,
+) -> Act<T> {
+    let len = s.len();
+    let mut d: Vec<T> = Vec::with_capacity(len);
+    let (at, a, b) = products.next().expect("the centre tap");
+    assert!(
+        at == 0 && a.rows * b.cols == len,
+        "the centre tap covers every row"
+    );
+    gemm_uninit(&mut d.spare_capacity_mut()[..len], s.c, a, b, scale);
+    // SAFETY: the centre tap's product wrote all `len` values.
+    unsafe { d.set_len(len) };
+    for (at, a, b) in products {
+        gemm_scaled(&mut d[at..], s.c, a, b, true, scale);
     }
-    out
+    Act { s, d }
 }
 
 /// `dw += unfold_k(x)ᵀ · dy`: the weight gradient of a kernel-`k` [`conv`] whose input was
@@ -260,20 +281,18 @@ pub fn conv_t_scaled<T: Real>(x: View<T>, w: &[T], cout: usize, k: usize, scale:
     assert!(k % 2 == 1, "odd kernels only");
     let (b, n) = (s.c, s.n);
     assert_eq!(w.len(), k * cout * b, "conv_t weight size");
-    let mut out = Act::zeros(s.with_c(cout));
-    for (j, d, _, _) in taps(k, s.l) {
+    let products = taps(k, s.l).into_iter().filter_map(|(j, d, _, _)| {
         // Output position t reads input position t − d.
         let t0 = d.max(0) as usize;
         let t1 = (s.l as isize + d.min(0)).max(t0 as isize) as usize;
-        if t1 <= t0 {
-            continue;
-        }
-        let src = (t0 as isize - d) as usize * n * b;
-        let a = Mat::dense(&x.d[src..], (t1 - t0) * n, b);
-        let wt = Mat::dense(&w[j * cout * b..(j + 1) * cout * b], cout, b).t();
-        gemm_scaled(&mut out.d[t0 * n * cout..], cout, a, wt, d != 0, scale);
-    }
-    out
+        (t1 > t0).then(|| {
+            let src = (t0 as isize - d) as usize * n * b;
+            let a = Mat::dense(&x.d[src..], (t1 - t0) * n, b);
+            let wt = Mat::dense(&w[j * cout * b..(j + 1) * cout * b], cout, b).t();
+            (t0 * n * cout, a, wt)
+        })
+    });
+    run_taps(s.with_c(cout), products, scale)
 }
 
 /// The weight of the transposed convolution: `[k·cin, cout]` → `[k·cout, cin]` with the

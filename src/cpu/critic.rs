@@ -42,10 +42,19 @@ fn fc_as_sample<T: Real>(ms: &ModelShape, p: &[&[T]]) -> Act<T> {
     }
 }
 
-/// Scores of every sample of `x`, keeping what the backward passes need.
-pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], x: Act<T>) -> Pass<T> {
+/// Scores of every sample of `x`, keeping what the backward passes need. Without `scores`
+/// (a penalty pass, which needs only the ReLU masks), the last conv and the scores are
+/// skipped and `scores` is empty.
+pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], x: Act<T>, scores: bool) -> Pass<T> {
     let h0 = conv(x.view(), p[0], ms.width, 1, Some(p[1]));
-    let tr = trunk::forward(ms, p, h0);
+    let tr = trunk::forward(ms, p, h0, !scores);
+    if !scores {
+        return Pass {
+            x,
+            trunk: tr,
+            scores: Vec::new(),
+        };
+    }
     let last = block(ms.blocks);
     let (wfc, bfc) = (&p[last], p[last + 1][0]);
     let s = tr.h.s;

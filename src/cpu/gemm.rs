@@ -65,21 +65,50 @@ pub fn gemm<T: Real>(dst: &mut [T], dst_rs: usize, a: Mat<T>, b: Mat<T>, acc: bo
 
 /// [`gemm`] with the product scaled: `dst = s·a·b` or `dst += s·a·b`.
 pub fn gemm_scaled<T: Real>(dst: &mut [T], dst_rs: usize, a: Mat<T>, b: Mat<T>, acc: bool, s: T) {
+    let len = dst.len();
+    // SAFETY: `dst` is initialised, so reading it (when `acc`) is fine.
+    unsafe { raw(dst.as_mut_ptr(), len, dst_rs, a, b, acc, s) }
+}
+
+/// `dst = s·a·b` into uninitialised storage (nothing is read from `dst`; every element of the
+/// `a.rows × b.cols` result, at row stride `dst_rs`, is written).
+pub fn gemm_uninit<T: Real>(
+    dst: &mut [std::mem::MaybeUninit<T>],
+    dst_rs: usize,
+    a: Mat<T>,
+    b: Mat<T>,
+    s: T,
+) {
+    let len = dst.len();
+    // SAFETY: with `acc == false` the product only writes `dst`.
+    unsafe { raw(dst.as_mut_ptr().cast::<T>(), len, dst_rs, a, b, false, s) }
+}
+
+/// The checked call. Safety: `dst` points to `len` writable values, initialised if `acc`.
+unsafe fn raw<T: Real>(
+    dst: *mut T,
+    len: usize,
+    dst_rs: usize,
+    a: Mat<T>,
+    b: Mat<T>,
+    acc: bool,
+    s: T,
+) {
     assert_eq!(a.cols, b.rows, "gemm: inner dimensions differ");
     let (m, n, k) = (a.rows, b.cols, a.cols);
     assert!(a.span() <= a.d.len(), "gemm: lhs out of bounds");
     assert!(b.span() <= b.d.len(), "gemm: rhs out of bounds");
-    assert!(
-        span(m, n, dst_rs, 1) <= dst.len(),
-        "gemm: dst out of bounds"
-    );
+    assert!(span(m, n, dst_rs, 1) <= len, "gemm: dst out of bounds");
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
         if !acc {
             for i in 0..m {
-                dst[i * dst_rs..i * dst_rs + n].fill(T::zero());
+                for j in 0..n {
+                    // SAFETY: inside the checked span.
+                    unsafe { dst.add(i * dst_rs + j).write(T::zero()) };
+                }
             }
         }
         return;
@@ -89,14 +118,14 @@ pub fn gemm_scaled<T: Real>(dst: &mut [T], dst_rs: usize, a: Mat<T>, b: Mat<T>, 
     } else {
         gemm::Parallelism::None
     };
-    // SAFETY: every index the product touches was checked above to lie inside its slice,
-    // and `dst` (a unique borrow) cannot alias `a` or `b`.
+    // SAFETY: every index the product touches was checked above to lie inside its buffer,
+    // and `dst` (from a unique borrow) cannot alias `a` or `b`.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst,
             1,
             dst_rs as isize,
             acc,

@@ -43,7 +43,7 @@ pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], z: &[T], n: usize) -> Pass<
             add_to(h.row_mut(s.row(b, t)), bias);
         }
     }
-    let tr = trunk::forward(ms, p, h);
+    let tr = trunk::forward(ms, p, h, false);
     let last = block(ms.blocks);
     let mut probs = conv(tr.h.view(), p[last], v, 1, Some(p[last + 1]));
     probs.d.chunks_exact_mut(v).for_each(|row| {

@@ -69,12 +69,12 @@ pub fn critic_grads<T: Real>(
             *h = *h + a * (f - *h);
         }
     }
-    let pass = critic::forward(ms, critic_p, pack(ms, &both, 2 * n));
+    let pass = critic::forward(ms, critic_p, pack(ms, &both, 2 * n), true);
     let mut grads = zeros_like(critic_p);
     let inv = T::one() / T::of(n as f64);
     let coef: Vec<T> = (0..2 * n).map(|b| if b < n { -inv } else { inv }).collect();
     critic::backward(ms, critic_p, &pass, &coef, Some(&mut grads), false);
-    let hat_pass = critic::forward(ms, critic_p, pack(ms, &hat, n));
+    let hat_pass = critic::forward(ms, critic_p, pack(ms, &hat, n), false);
     let gp = critic::penalty(ms, critic_p, &hat_pass, lambda, eps, &mut grads);
     let mean = |r: std::ops::Range<usize>| {
         pass.scores[r]
@@ -103,7 +103,7 @@ pub fn generator_grads<T: Real>(
 ) -> (f64, Vec<Vec<T>>) {
     super::keep_freed_memory();
     let gpass = generator::forward(ms, gen_p, z, n);
-    let cpass = critic::forward(ms, critic_p, gpass.probs.clone());
+    let cpass = critic::forward(ms, critic_p, gpass.probs.clone(), true);
     let coef = vec![-T::one() / T::of(n as f64); n];
     let dx = critic::backward(ms, critic_p, &cpass, &coef, None, true)
         .expect("input gradient requested");

@@ -25,7 +25,10 @@ pub struct Trunk<T> {
 }
 
 /// `h ← h + s·conv2(relu(conv1(relu(h))))` for every block.
-pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], mut h: Act<T>) -> Trunk<T> {
+///
+/// With `masks_only`, the last block's conv2 is skipped: its ReLU masks are all a penalty pass
+/// needs, and `h` is then the last block's input, not the trunk's output.
+pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], mut h: Act<T>, masks_only: bool) -> Trunk<T> {
     let (w, k, s) = (ms.width, ms.kernel, T::of(ms.residual_scale));
     let (mut a_all, mut u_all) = (Vec::new(), Vec::new());
     for b in 0..ms.blocks {
@@ -33,8 +36,10 @@ pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], mut h: Act<T>) -> Trunk<T> 
         let a = relu(&h);
         let mut u = conv(a.view(), p[i], w, k, Some(p[i + 1]));
         relu_in_place(&mut u);
-        let y = conv(u.view(), p[i + 2], w, k, Some(p[i + 3]));
-        h.axpy(s, y.view());
+        if !(masks_only && b + 1 == ms.blocks) {
+            let y = conv(u.view(), p[i + 2], w, k, Some(p[i + 3]));
+            h.axpy(s, y.view());
+        }
         a_all.push(a);
         u_all.push(u);
     }
