@@ -1,6 +1,7 @@
 //! Jensen–Shannon divergence (in bits) between a sample set's and a reference's n-gram
 //! distributions, in the two modes, `reference` (padded rows) and `clean` (text only).
 
+use super::corpus::CorpusTable;
 use super::ngrams::{has_pad, NgramTable};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -71,7 +72,7 @@ pub struct OrderStats {
 }
 
 /// Compares a sample table with a reference table of the same order.
-pub fn compare(samples: &NgramTable, reference: &NgramTable) -> OrderStats {
+pub fn compare(samples: &NgramTable, reference: &CorpusTable) -> OrderStats {
     let n = samples.n();
     let r = reference.counts_of_sorted(samples.keys());
     let all = samples.counts().iter().copied().zip(r.iter().copied());

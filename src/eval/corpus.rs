@@ -1,0 +1,406 @@
+//! Compact corpus n-gram tables, and counting all orders of a corpus with one sort.
+//!
+//! A corpus table packs each n-gram into `bits` bits per symbol (first symbol in the highest
+//! lane, lane value = id), so sorted keys are in lexicographic n-gram order as with
+//! [`super::ngrams::pack`]. When `max_n × bits ≤ 64` (82 symbols: 7 bits × 6 = 42) the keys
+//! are `u64` ("narrow"); otherwise they are `u128` with 16 bits per id ("wide", the sample
+//! tables' packing). Queries come as sample-table keys (16 bits per id) and are repacked.
+//!
+//! Counting (narrow case): every position of every row gets the code of its `max_n`-symbol
+//! window, `id + 1` per lane and 0 for lanes past the row end (below every real symbol). One LSD
+//! radix sort of these codes orders all windows; each order-n n-gram is a prefix of a window,
+//! so equal n-grams are contiguous and every table comes from run lengths of the one array.
+
+use super::ngrams::{NgramTable, MAX_N};
+use crate::data::{IdRows, PAD};
+use anyhow::{bail, Result};
+
+/// The keys of a [`CorpusTable`], strictly increasing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Keys {
+    /// `bits` bits per id in a `u64`.
+    Narrow(Vec<u64>),
+    /// 16 bits per id in a `u128`.
+    Wide(Vec<u128>),
+}
+
+/// The distinct n-grams of one order of a corpus, with counts and totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorpusTable {
+    n: usize,
+    bits: u32,
+    keys: Keys,
+    counts: Vec<u64>,
+    total: u64,
+    clean_total: u64,
+    clean_distinct: u64,
+}
+
+/// Bits per lane needed for the values `0..=max`.
+fn bits_for(max: u64) -> u32 {
+    (64 - max.leading_zeros()).max(1)
+}
+
+/// Totals of one order: occurrences, PAD-free occurrences, distinct PAD-free n-grams.
+pub type Totals = (u64, u64, u64);
+
+impl CorpusTable {
+    /// A table from its parts, as the cache stores them. `bits` must be 16 for wide keys.
+    /// [`CorpusTable::is_well_formed`] checks the parts against each other.
+    pub fn from_parts(n: usize, bits: u32, keys: Keys, counts: Vec<u64>, t: Totals) -> Self {
+        CorpusTable {
+            n,
+            bits,
+            keys,
+            counts,
+            total: t.0,
+            clean_total: t.1,
+            clean_distinct: t.2,
+        }
+    }
+
+    /// A wide table holding the same n-grams as `t`.
+    pub fn from_table(t: &NgramTable) -> CorpusTable {
+        let clean_distinct = t.clean_distinct() as u64;
+        let totals = (t.total(), t.clean_total(), clean_distinct);
+        let keys = Keys::Wide(t.keys().to_vec());
+        CorpusTable::from_parts(t.n(), 16, keys, t.counts().to_vec(), totals)
+    }
+
+    /// The same n-grams as a sample-style [`NgramTable`] (16 bits per id).
+    pub fn to_table(&self) -> NgramTable {
+        let keys = match &self.keys {
+            Keys::Wide(k) => k.clone(),
+            Keys::Narrow(k) => k.iter().map(|&k| self.widen(k)).collect(),
+        };
+        NgramTable::from_sorted(self.n, keys, self.counts.clone())
+    }
+
+    fn widen(&self, k: u64) -> u128 {
+        let m = (1u64 << self.bits) - 1;
+        (0..self.n).fold(0u128, |w, i| {
+            let lane = (k >> (self.bits as usize * (self.n - 1 - i))) & m;
+            (w << 16) | lane as u128
+        })
+    }
+
+    /// A sample-table key (16 bits per id) in this table's packing; `None` when an id does
+    /// not fit the lanes (then the n-gram cannot occur in the corpus).
+    fn narrow(&self, key16: u128) -> Option<u64> {
+        let mut k = 0u64;
+        for i in (0..self.n).rev() {
+            let id = ((key16 >> (16 * i)) & 0xFFFF) as u64;
+            if id >> self.bits != 0 {
+                return None;
+            }
+            k = (k << self.bits) | id;
+        }
+        Some(k)
+    }
+
+    /// The order.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Bits per id in the keys.
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Counts, parallel to the keys.
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// Occurrences (all windows of the padded rows).
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Occurrences of PAD-free n-grams (the `clean` mode's total).
+    pub fn clean_total(&self) -> u64 {
+        self.clean_total
+    }
+
+    /// Distinct n-grams.
+    pub fn distinct(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Distinct PAD-free n-grams.
+    pub fn clean_distinct(&self) -> u64 {
+        self.clean_distinct
+    }
+
+    /// The count of a sample-table key (16 bits per id; 0 when absent).
+    pub fn count(&self, key16: u128) -> u64 {
+        self.counts_of_sorted(&[key16])[0]
+    }
+
+    /// The counts of sample-table keys `queries` (16 bits per id, increasing, as a sample
+    /// table's keys are). A galloping merge: cost grows with the queries, not with the table.
+    pub fn counts_of_sorted(&self, queries: &[u128]) -> Vec<u64> {
+        match &self.keys {
+            Keys::Wide(k) => gallop(k, &self.counts, queries.iter().map(|&q| Some(q))),
+            Keys::Narrow(k) => gallop(k, &self.counts, queries.iter().map(|&q| self.narrow(q))),
+        }
+    }
+
+    /// Whether keys strictly increase and fit the order, counts are positive and sum to the
+    /// total, and the clean totals are consistent with the keys.
+    pub fn is_well_formed(&self) -> bool {
+        let t = self.to_table();
+        let wide_ok = !matches!(self.keys, Keys::Wide(_)) || self.bits == 16;
+        let narrow_ok = self.bits <= 17 && self.bits as usize * self.n <= 64;
+        wide_ok
+            && narrow_ok
+            && t.keys().len() == self.counts.len()
+            && t.is_well_formed()
+            && t.total() == self.total
+            && t.clean_total() == self.clean_total
+            && t.clean_distinct() as u64 == self.clean_distinct
+    }
+}
+
+/// Looks up `queries` (increasing where `Some`; `None` = absent) in sorted `keys`.
+fn gallop<K: Ord + Copy>(
+    keys: &[K],
+    counts: &[u64],
+    queries: impl Iterator<Item = Option<K>>,
+) -> Vec<u64> {
+    let mut out = Vec::with_capacity(queries.size_hint().0);
+    let mut lo = 0usize;
+    for q in queries {
+        let Some(q) = q else {
+            out.push(0);
+            continue;
+        };
+        // Gallop forward from `lo` to bracket `q`, then binary search the bracket.
+        let mut step = 1usize;
+        let mut hi = lo;
+        while hi < keys.len() && keys[hi] < q {
+            lo = hi + 1;
+            hi += step;
+            step *= 2;
+        }
+        let hi = hi.min(keys.len());
+        let i = lo + keys[lo..hi].partition_point(|&k| k < q);
+        out.push(if i < keys.len() && keys[i] == q {
+            counts[i]
+        } else {
+            0
+        });
+        lo = i;
+    }
+    out
+}
+
+/// Refuses rows with PAD inside their text: `clean` n-grams are the PAD-free windows only if
+/// PAD merely trails (as `prepare` and [`super::pad_rows`] write rows).
+pub fn check_trailing_pad(rows: &IdRows) -> Result<()> {
+    for r in 0..rows.rows() {
+        let row = rows.row(r);
+        if let Some(p) = row.iter().position(|&t| t == PAD) {
+            if let Some(q) = row[p..].iter().position(|&t| t != PAD) {
+                bail!(
+                    "row {} has PAD at position {p} followed by a symbol at {}: PAD may only \
+                     trail the text (re-run `textwgan prepare`)",
+                    r + 1,
+                    p + q
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The tables of orders `1..=max_n` of `rows` (see the module docs); `max_n` in `1..=6`.
+/// Rows must have PAD only after their text ([`check_trailing_pad`]).
+pub fn count_all(rows: &IdRows, max_n: usize) -> Result<Vec<CorpusTable>> {
+    if !(1..=MAX_N).contains(&max_n) {
+        bail!("n-gram order must be between 1 and {MAX_N} (got {max_n})");
+    }
+    check_trailing_pad(rows)?;
+    let max_id = rows.ids.iter().copied().max().unwrap_or(0) as u64;
+    let b = bits_for(max_id + 1);
+    let w = max_n;
+    if w * b as usize > 64 {
+        return Ok((1..=max_n)
+            .map(|n| CorpusTable::from_table(&NgramTable::from_rows(rows, n)))
+            .collect());
+    }
+    let bu = b as usize;
+    let mut codes = Vec::with_capacity(rows.ids.len());
+    for r in 0..rows.rows() {
+        let row = rows.row(r);
+        let start = codes.len();
+        codes.resize(start + row.len(), 0);
+        let mut code = 0u64;
+        for (i, &s) in row.iter().enumerate().rev() {
+            code = ((s as u64 + 1) << (bu * (w - 1))) | (code >> bu);
+            codes[start + i] = code;
+        }
+    }
+    radix_sort(&mut codes, b * w as u32);
+    let lane = (1u64 << b) - 1;
+    let pad_code = PAD as u64 + 1;
+    Ok((1..=max_n)
+        .map(|n| {
+            let shift = bu * (w - n);
+            let ones: u64 = (0..n).map(|j| 1u64 << (bu * j)).sum();
+            let (mut keys, mut counts) = (Vec::new(), Vec::new());
+            let (mut total, mut clean_total, mut clean_distinct) = (0u64, 0u64, 0u64);
+            let mut i = 0;
+            while i < codes.len() {
+                let p = codes[i] >> shift;
+                let mut j = i + 1;
+                while j < codes.len() && codes[j] >> shift == p {
+                    j += 1;
+                }
+                // Lane n−1 is 0 when the n-gram runs past the row end; PAD only trails, so
+                // an n-gram holds PAD iff its last symbol is PAD.
+                if p & lane != 0 {
+                    let c = (j - i) as u64;
+                    keys.push(p - ones);
+                    counts.push(c);
+                    total += c;
+                    if p & lane != pad_code {
+                        clean_total += c;
+                        clean_distinct += 1;
+                    }
+                }
+                i = j;
+            }
+            let totals = (total, clean_total, clean_distinct);
+            CorpusTable::from_parts(n, b, Keys::Narrow(keys), counts, totals)
+        })
+        .collect())
+}
+
+/// Sorts `keys`, all below `2^bits`, with an LSD radix sort (digits of at most 11 bits; a
+/// digit on which all keys agree is skipped).
+pub fn radix_sort(keys: &mut Vec<u64>, bits: u32) {
+    let len = keys.len();
+    if len < 2 || bits == 0 {
+        return;
+    }
+    if len < 4096 {
+        keys.sort_unstable();
+        return;
+    }
+    let passes = bits.div_ceil(11) as usize;
+    let d = bits.div_ceil(passes as u32) as usize;
+    let buckets = 1usize << d;
+    let mask = (buckets - 1) as u64;
+    let mut hist = vec![0usize; passes * buckets];
+    for &k in keys.iter() {
+        for p in 0..passes {
+            hist[p * buckets + ((k >> (p * d)) & mask) as usize] += 1;
+        }
+    }
+    let mut tmp = vec![0u64; len];
+    for p in 0..passes {
+        let h = &mut hist[p * buckets..(p + 1) * buckets];
+        if h.contains(&len) {
+            continue;
+        }
+        let mut sum = 0;
+        for c in h.iter_mut() {
+            let x = *c;
+            *c = sum;
+            sum += x;
+        }
+        let shift = p * d;
+        for &k in keys.iter() {
+            let b = ((k >> shift) & mask) as usize;
+            tmp[h[b]] = k;
+            h[b] += 1;
+        }
+        std::mem::swap(keys, &mut tmp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn random_rows(rng: &mut Rng, rows: usize, seq_len: usize, vocab: u64) -> IdRows {
+        let seqs: Vec<Vec<u16>> = (0..rows)
+            .map(|_| {
+                let l = rng.below(seq_len as u64 + 1) as usize;
+                (0..l).map(|_| 1 + rng.below(vocab - 1) as u16).collect()
+            })
+            .collect();
+        IdRows::from_sequences(seq_len, &seqs)
+    }
+
+    #[test]
+    fn one_sort_counts_equal_the_per_order_tables() {
+        let mut rng = Rng::new(5);
+        for (rows, seq_len, vocab, max_n) in [(300, 9, 5, 6), (50, 4, 82, 6), (7, 3, 3, 2)] {
+            let r = random_rows(&mut rng, rows, seq_len, vocab);
+            let tables = count_all(&r, max_n).unwrap();
+            assert_eq!(tables.len(), max_n);
+            for (i, t) in tables.iter().enumerate() {
+                assert!(matches!(t.keys(), Keys::Narrow(_)));
+                let simple = NgramTable::from_rows(&r, i + 1);
+                assert_eq!(t.to_table(), simple, "order {}", i + 1);
+                assert_eq!(t.total(), simple.total());
+                assert_eq!(t.clean_total(), simple.clean_total());
+                assert_eq!(t.clean_distinct(), simple.clean_distinct() as u64);
+                assert!(t.is_well_formed());
+            }
+        }
+    }
+
+    #[test]
+    fn big_vocabularies_use_wide_keys_and_lookups_agree() {
+        let r = IdRows::from_sequences(4, &[vec![2000u16, 3, 2000], vec![3, 2000, 3, 3]]);
+        let tables = count_all(&r, 6).unwrap();
+        assert!(matches!(tables[0].keys(), Keys::Wide(_)));
+        let narrow = count_all(&r, 5).unwrap(); // 11 bits × 5 = 55 ≤ 64
+        assert!(matches!(narrow[1].keys(), Keys::Narrow(_)));
+        for n in 1..=5 {
+            let simple = NgramTable::from_rows(&r, n);
+            assert_eq!(tables[n - 1].to_table(), simple);
+            assert_eq!(narrow[n - 1].to_table(), simple);
+            // Queries: every key of the simple table plus absent ones and ids too big to fit.
+            let mut q: Vec<u128> = simple.keys().to_vec();
+            q.extend([u128::MAX >> (128 - 16 * n), 1]);
+            q.sort_unstable();
+            q.dedup();
+            let want: Vec<u64> = q.iter().map(|&k| simple.count(k)).collect();
+            assert_eq!(narrow[n - 1].counts_of_sorted(&q), want);
+            assert_eq!(tables[n - 1].counts_of_sorted(&q), want);
+        }
+        assert_eq!(narrow[0].count(2000), 3);
+        assert_eq!(narrow[0].count(4000), 0);
+    }
+
+    #[test]
+    fn pad_inside_a_row_is_refused() {
+        let r = IdRows::new(4, vec![2, 0, 3, 0]);
+        let e = count_all(&r, 2).unwrap_err().to_string();
+        assert!(e.contains("row 1") && e.contains("position 1"), "{e}");
+        assert!(count_all(&IdRows::new(2, vec![2, 0]), 7).is_err());
+    }
+
+    #[test]
+    fn radix_sort_sorts() {
+        let mut rng = Rng::new(9);
+        for (len, bits) in [(10_000, 42u32), (5000, 64), (4096, 3), (100, 20)] {
+            let mut v: Vec<u64> = (0..len).map(|_| rng.next_u64() >> (64 - bits)).collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            radix_sort(&mut v, bits);
+            assert_eq!(v, want, "len {len} bits {bits}");
+        }
+    }
+}
