@@ -145,59 +145,128 @@ fn read_u64(b: &[u8]) -> u64 {
 /// XXH64 of `bytes` with `seed`: a fast (several GB/s: four independent multiply-rotate lanes
 /// over 8-byte words) non-cryptographic 64-bit checksum, bit-identical to the reference xxHash
 /// implementation. It detects corruption and accidental change; it is not a defence against
-/// deliberate forgery.
+/// deliberate forgery. [`Xxh64`] computes the same value over data given in pieces.
 pub fn xxh64(bytes: &[u8], seed: u64) -> u64 {
-    let len = bytes.len();
-    let mut rest = bytes;
-    let mut h = if len >= 32 {
-        let mut v = [
-            seed.wrapping_add(XXH_P1).wrapping_add(XXH_P2),
-            seed.wrapping_add(XXH_P2),
+    let mut h = Xxh64::new(seed);
+    h.update(bytes);
+    h.finish()
+}
+
+/// Streaming [`xxh64`]: feed the data in pieces of any size with [`Xxh64::update`].
+#[derive(Debug, Clone)]
+pub struct Xxh64 {
+    seed: u64,
+    v: [u64; 4],
+    total: u64,
+    buf: [u8; 32],
+    buf_len: usize,
+}
+
+impl Xxh64 {
+    /// A hasher with `seed`.
+    pub fn new(seed: u64) -> Xxh64 {
+        Xxh64 {
             seed,
-            seed.wrapping_sub(XXH_P1),
-        ];
-        let mut stripes = rest.chunks_exact(32);
+            v: [
+                seed.wrapping_add(XXH_P1).wrapping_add(XXH_P2),
+                seed.wrapping_add(XXH_P2),
+                seed,
+                seed.wrapping_sub(XXH_P1),
+            ],
+            total: 0,
+            buf: [0; 32],
+            buf_len: 0,
+        }
+    }
+
+    fn stripe(v: &mut [u64; 4], s: &[u8]) {
+        v[0] = xxh_round(v[0], read_u64(&s[0..8]));
+        v[1] = xxh_round(v[1], read_u64(&s[8..16]));
+        v[2] = xxh_round(v[2], read_u64(&s[16..24]));
+        v[3] = xxh_round(v[3], read_u64(&s[24..32]));
+    }
+
+    /// Adds `data` to the hashed stream.
+    pub fn update(&mut self, mut data: &[u8]) {
+        self.total += data.len() as u64;
+        if self.buf_len > 0 {
+            let take = (32 - self.buf_len).min(data.len());
+            self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
+            self.buf_len += take;
+            data = &data[take..];
+            if self.buf_len < 32 {
+                return;
+            }
+            let b = self.buf;
+            Self::stripe(&mut self.v, &b);
+            self.buf_len = 0;
+        }
+        let mut stripes = data.chunks_exact(32);
         for s in &mut stripes {
-            v[0] = xxh_round(v[0], read_u64(&s[0..8]));
-            v[1] = xxh_round(v[1], read_u64(&s[8..16]));
-            v[2] = xxh_round(v[2], read_u64(&s[16..24]));
-            v[3] = xxh_round(v[3], read_u64(&s[24..32]));
+            Self::stripe(&mut self.v, s);
         }
-        rest = stripes.remainder();
-        let mut h = v[0]
-            .rotate_left(1)
-            .wrapping_add(v[1].rotate_left(7))
-            .wrapping_add(v[2].rotate_left(12))
-            .wrapping_add(v[3].rotate_left(18));
-        for x in v {
-            h = xxh_merge(h, x);
+        let rest = stripes.remainder();
+        self.buf[..rest.len()].copy_from_slice(rest);
+        self.buf_len = rest.len();
+    }
+
+    /// The hash of everything fed so far.
+    pub fn finish(&self) -> u64 {
+        let mut h = if self.total >= 32 {
+            let v = self.v;
+            let mut h = v[0]
+                .rotate_left(1)
+                .wrapping_add(v[1].rotate_left(7))
+                .wrapping_add(v[2].rotate_left(12))
+                .wrapping_add(v[3].rotate_left(18));
+            for x in v {
+                h = xxh_merge(h, x);
+            }
+            h
+        } else {
+            self.seed.wrapping_add(XXH_P5)
+        };
+        h = h.wrapping_add(self.total);
+        let mut rest = &self.buf[..self.buf_len];
+        let mut words = rest.chunks_exact(8);
+        for w in &mut words {
+            h ^= xxh_round(0, read_u64(w));
+            h = h.rotate_left(27).wrapping_mul(XXH_P1).wrapping_add(XXH_P4);
         }
-        h
-    } else {
-        seed.wrapping_add(XXH_P5)
-    };
-    h = h.wrapping_add(len as u64);
-    let mut words = rest.chunks_exact(8);
-    for w in &mut words {
-        h ^= xxh_round(0, read_u64(w));
-        h = h.rotate_left(27).wrapping_mul(XXH_P1).wrapping_add(XXH_P4);
+        rest = words.remainder();
+        if rest.len() >= 4 {
+            let w = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as u64;
+            h ^= w.wrapping_mul(XXH_P1);
+            h = h.rotate_left(23).wrapping_mul(XXH_P2).wrapping_add(XXH_P3);
+            rest = &rest[4..];
+        }
+        for &b in rest {
+            h ^= (b as u64).wrapping_mul(XXH_P5);
+            h = h.rotate_left(11).wrapping_mul(XXH_P1);
+        }
+        h ^= h >> 33;
+        h = h.wrapping_mul(XXH_P2);
+        h ^= h >> 29;
+        h = h.wrapping_mul(XXH_P3);
+        h ^ (h >> 32)
     }
-    rest = words.remainder();
-    if rest.len() >= 4 {
-        let w = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as u64;
-        h ^= w.wrapping_mul(XXH_P1);
-        h = h.rotate_left(23).wrapping_mul(XXH_P2).wrapping_add(XXH_P3);
-        rest = &rest[4..];
+}
+
+/// [`xxh64`] (seed 0) of the file at `path`, read in 256 KiB pieces (no whole-file buffer).
+pub fn xxh64_file(path: &Path) -> Result<u64> {
+    use std::io::Read;
+    let mut f = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut h = Xxh64::new(0);
+    loop {
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            return Ok(h.finish());
+        }
+        h.update(&buf[..n]);
     }
-    for &b in rest {
-        h ^= (b as u64).wrapping_mul(XXH_P5);
-        h = h.rotate_left(11).wrapping_mul(XXH_P1);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(XXH_P2);
-    h ^= h >> 29;
-    h = h.wrapping_mul(XXH_P3);
-    h ^ (h >> 32)
 }
 
 /// [`xxh64`] (seed 0) of the little-endian bytes of `ids`: the hash of one row's text, used
@@ -270,5 +339,29 @@ mod tests {
         let bytes: Vec<u8> = long.iter().flat_map(|i| i.to_le_bytes()).collect();
         assert_eq!(hash_ids(&long), xxh64(&bytes, 0));
         assert_ne!(hash_ids(&[1, 2]), hash_ids(&[1, 2, 0]));
+    }
+    #[test]
+    fn streaming_xxh64_equals_one_shot_for_any_split() {
+        let mut rng = crate::rng::Rng::new(3);
+        let data: Vec<u8> = (0..1000).map(|_| rng.next_u64() as u8).collect();
+        for len in [0usize, 5, 31, 32, 33, 64, 100, 1000] {
+            let want = xxh64(&data[..len], 9);
+            for _ in 0..5 {
+                let mut h = Xxh64::new(9);
+                let mut at = 0;
+                while at < len {
+                    let step = (1 + rng.below(40) as usize).min(len - at);
+                    h.update(&data[at..at + step]);
+                    at += step;
+                }
+                assert_eq!(h.finish(), want, "len {len}");
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        let big: Vec<u8> = (0..600_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&p, &big).unwrap();
+        assert_eq!(xxh64_file(&p).unwrap(), xxh64(&big, 0));
+        assert!(xxh64_file(&dir.path().join("none")).is_err());
     }
 }

@@ -210,9 +210,7 @@ impl DatasetHead {
     /// the file is still the one a derived file was built from.
     pub fn train_checksum(&self) -> Result<u64> {
         let path = self.dir.join(TRAIN_FILE);
-        let bytes = std::fs::read(&path)
-            .with_context(|| format!("cannot read {}; {REDO}", path.display()))?;
-        Ok(crate::util::xxh64(&bytes, 0))
+        crate::util::xxh64_file(&path).context(REDO)
     }
 
     /// The dataset hash from `meta.json` (verified against its fields by [`DatasetHead::open`]).

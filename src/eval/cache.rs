@@ -1,7 +1,7 @@
 //! The corpus n-gram cache: `DIR/ngrams.cache` beside a prepared dataset.
 //!
-//! The file is a sequence of little-endian 64-bit words, so it is read into one `Vec<u64>`
-//! and its arrays are used as they are (no per-element decoding):
+//! The file is a sequence of little-endian 64-bit words; each array is read straight into its
+//! own `Vec` and used as it is (no per-element decoding), hashing the bytes on the way:
 //!
 //! | words | field |
 //! | --- | --- |
@@ -10,7 +10,7 @@
 //! | 1 | [`crate::util::xxh64`] of `train.ids` as it was when the tables were counted |
 //! | 1 + ⌈len/8⌉ | length of the dataset hash in bytes, then its UTF-8, zero-padded |
 //! | 4 per order | distinct, total, clean total, clean distinct (orders 1..=max_n) |
-//! | per order | keys (key words × distinct; a `u128` as low word, high word), then counts (distinct) |
+//! | per order | keys (key words × distinct; a `u128` as low word, high word), then counts (`u32` each, zero-padded to a whole word) |
 //! | seq_len + 1 | length histogram |
 //! | seq_len | per-position entropy (`f64` bits) |
 //! | 1 + count | number of line hashes, then the sorted line hashes ([`crate::util::hash_ids`]) |
@@ -24,7 +24,9 @@ use super::corpus::{CorpusTable, Keys};
 use super::ngrams::MAX_N;
 use super::stats::CorpusStats;
 use crate::data::IdRows;
+use crate::util::Xxh64;
 use anyhow::{bail, Context, Result};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"TWGNGC02";
@@ -117,7 +119,9 @@ pub fn encode(stats: &CorpusStats, key: &CacheKey) -> Vec<u8> {
                 }
             }
         }
-        w.extend_from_slice(t.counts());
+        for pair in t.counts().chunks(2) {
+            w.push(pair[0] as u64 | (pair.get(1).copied().unwrap_or(0) as u64) << 32);
+        }
     }
     w.extend_from_slice(&stats.lengths);
     w.extend(stats.position_entropy.iter().map(|e| e.to_bits()));
@@ -127,95 +131,128 @@ pub fn encode(stats: &CorpusStats, key: &CacheKey) -> Vec<u8> {
     le_bytes(&w).into_owned()
 }
 
-/// Bytes → words (the length must be a multiple of 8).
-fn words_of(bytes: &[u8]) -> Result<Vec<u64>> {
-    if !bytes.len().is_multiple_of(8) {
-        bail!(
-            "truncated ({} bytes, not a whole number of words)",
-            bytes.len()
-        );
-    }
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-        .collect())
+/// Reads little-endian arrays from a cache stream of known length, hashing every byte.
+struct Reader<R> {
+    r: R,
+    left: u64,
+    hash: Xxh64,
 }
 
-/// Reads the file at `path` as little-endian words, straight into an aligned buffer.
-fn read_words(path: &Path) -> std::io::Result<Result<Vec<u64>>> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
-    let len = f.metadata()?.len();
-    if len % 8 != 0 {
-        return Ok(Err(anyhow::anyhow!(
-            "truncated ({len} bytes, not a whole number of words)"
-        )));
+impl<R: Read> Reader<R> {
+    fn fill(&mut self, bytes: &mut [u8]) -> Result<()> {
+        if bytes.len() as u64 > self.left {
+            bail!("truncated ({} bytes short)", bytes.len() as u64 - self.left);
+        }
+        self.r.read_exact(bytes).context("cannot read it")?;
+        self.left -= bytes.len() as u64;
+        self.hash.update(bytes);
+        Ok(())
     }
-    let mut w = vec![0u64; (len / 8) as usize];
-    // SAFETY: as in `le_bytes`, for a mutable view: every byte pattern is a valid u64.
-    let bytes = unsafe { std::slice::from_raw_parts_mut(w.as_mut_ptr().cast::<u8>(), w.len() * 8) };
-    f.read_exact(bytes)?;
-    let mut extra = [0u8; 1];
-    if f.read(&mut extra)? != 0 {
-        return Ok(Err(anyhow::anyhow!("the file grew while it was read")));
-    }
-    for x in &mut w {
-        *x = u64::from_le(*x);
-    }
-    Ok(Ok(w))
-}
-
-/// Parses cache bytes (see [`decode_words`]).
-pub fn decode(bytes: &[u8], key: &CacheKey, max_n: usize) -> Result<CorpusStats> {
-    decode_words(&words_of(bytes)?, key, max_n)
-}
-
-struct Reader<'a> {
-    w: &'a [u64],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u64]> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.w.len());
-        let Some(end) = end else {
-            bail!("truncated at word {}", self.at);
+    fn words(&mut self, n: usize) -> Result<Vec<u64>> {
+        let bytes = n.checked_mul(8).filter(|&b| b as u64 <= self.left);
+        let Some(bytes) = bytes else {
+            bail!("truncated (an array of {n} words does not fit the file)");
         };
-        let s = &self.w[self.at..end];
-        self.at = end;
-        Ok(s)
+        let mut w = vec![0u64; n];
+        // SAFETY: u64 has no padding and every bit pattern is valid; the view covers exactly
+        // the `8 * n` bytes of `w`, borrowed mutably for this call only.
+        let view = unsafe { std::slice::from_raw_parts_mut(w.as_mut_ptr().cast::<u8>(), bytes) };
+        self.fill(view)?;
+        for x in &mut w {
+            *x = u64::from_le(*x);
+        }
+        Ok(w)
+    }
+    fn u32s(&mut self, n: usize) -> Result<Vec<u32>> {
+        let words = n.div_ceil(2);
+        let bytes = words.checked_mul(8).filter(|&b| b as u64 <= self.left);
+        let Some(bytes) = bytes else {
+            bail!("truncated (an array of {n} counts does not fit the file)");
+        };
+        let mut c = vec![0u32; 2 * words];
+        // SAFETY: as in `words`, for u32 (alignment 4, no padding, all patterns valid).
+        let view = unsafe { std::slice::from_raw_parts_mut(c.as_mut_ptr().cast::<u8>(), bytes) };
+        self.fill(view)?;
+        for x in &mut c {
+            *x = u32::from_le(*x);
+        }
+        if c.len() > n && c[n] != 0 {
+            bail!("nonzero padding after the counts");
+        }
+        c.truncate(n);
+        Ok(c)
     }
     fn one(&mut self) -> Result<u64> {
-        Ok(self.take(1)?[0])
+        Ok(self.words(1)?[0])
     }
     fn size(&mut self) -> Result<usize> {
         usize::try_from(self.one()?).context("size overflow")
     }
 }
 
-/// Parses a cache, checking it is intact and belongs to `key` with at least `max_n` orders.
-/// The error says why it cannot be used (the caller then rebuilds it).
-pub fn decode_words(words: &[u64], key: &CacheKey, max_n: usize) -> Result<CorpusStats> {
-    if words.len() < 2 || words[0] != magic_word() {
+/// Parses cache bytes (see [`decode_from`]).
+pub fn decode(bytes: &[u8], key: &CacheKey, max_n: usize) -> Result<CorpusStats> {
+    decode_from(bytes, bytes.len() as u64, key, max_n)
+}
+
+/// Parses a cache of `len` bytes from `r`, checking it is intact and belongs to `key` with at
+/// least `max_n` orders. The error says why it cannot be used (the caller then rebuilds it).
+pub fn decode_from(r: impl Read, len: u64, key: &CacheKey, max_n: usize) -> Result<CorpusStats> {
+    if len % 8 != 0 || len < 16 {
+        bail!("truncated ({len} bytes, not a whole number of words)");
+    }
+    let mut r = Reader {
+        r,
+        left: len - 8,
+        hash: Xxh64::new(0),
+    };
+    if r.one()? != magic_word() {
         bail!("not an n-gram cache (bad magic)");
     }
-    let (body, sum) = words.split_at(words.len() - 1);
-    if checksum(body) != sum[0] {
+    let head = r.words(8)?;
+    let [version, cached_len, cached_n, bits, key_words, rows, train_check, hash_len] = head[..]
+    else {
+        bail!("truncated header")
+    };
+    let hash_len = usize::try_from(hash_len).context("size overflow")?;
+    let hash_words = r.words(hash_len.div_ceil(8))?;
+    let cached_n = usize::try_from(cached_n)
+        .ok()
+        .filter(|&n| (1..=MAX_N).contains(&n))
+        .context("bad number of orders")?;
+    let key_words = usize::try_from(key_words)
+        .ok()
+        .filter(|&k| k == 1 || k == 2)
+        .context("bad key width")?;
+    let cached_len = usize::try_from(cached_len).context("size overflow")?;
+    let mut heads = Vec::with_capacity(cached_n);
+    for _ in 0..cached_n {
+        let h = r.words(4)?;
+        heads.push((usize::try_from(h[0])?, (h[1], h[2], h[3])));
+    }
+    let mut parts = Vec::with_capacity(cached_n);
+    for &(distinct, totals) in &heads {
+        let kw = r.words(distinct.checked_mul(key_words).context("size overflow")?)?;
+        let counts = r.u32s(distinct)?;
+        parts.push((kw, counts, totals));
+    }
+    let lengths = r.words(cached_len.checked_add(1).context("size overflow")?)?;
+    let entropy = r.words(cached_len)?;
+    let nh = r.size()?;
+    let line_hashes = r.words(nh)?;
+    if r.left != 0 {
+        bail!("{} unexpected trailing bytes", r.left);
+    }
+    let want = r.hash.finish();
+    let mut sum = [0u8; 8];
+    r.r.read_exact(&mut sum).context("cannot read it")?;
+    if u64::from_le_bytes(sum) != want {
         bail!("checksum mismatch (corrupted)");
     }
-    let mut r = Reader { w: body, at: 1 };
-    let version = r.one()?;
+    // Intact: now check what it belongs to and that its arrays are consistent.
     if version != VERSION {
         bail!("format version {version}, expected {VERSION}");
     }
-    let cached_len = r.size()?;
-    let cached_n = r.size()?;
-    let bits = r.one()?;
-    let key_words = r.size()?;
-    let rows = r.one()?;
-    let train_check = r.one()?;
-    let hash_len = r.size()?;
-    let hash_words = r.take(hash_len.div_ceil(8))?;
     let hash_bytes: Vec<u8> = hash_words.iter().flat_map(|w| w.to_le_bytes()).collect();
     let hash = std::str::from_utf8(&hash_bytes[..hash_len]).unwrap_or("");
     if hash != key.dataset_hash {
@@ -227,7 +264,7 @@ pub fn decode_words(words: &[u64], key: &CacheKey, max_n: usize) -> Result<Corpu
     if cached_len != key.seq_len {
         bail!("seq_len {cached_len}, dataset has {}", key.seq_len);
     }
-    if cached_n < max_n || cached_n > MAX_N {
+    if cached_n < max_n {
         bail!("has orders up to {cached_n}, {max_n} needed");
     }
     let bits_ok = key_words == 1 && (1..=17).contains(&bits) && bits as usize * cached_n <= 64;
@@ -235,30 +272,21 @@ pub fn decode_words(words: &[u64], key: &CacheKey, max_n: usize) -> Result<Corpu
         bail!("bad key layout ({bits} bits, {key_words} words)");
     }
     let bits = bits as u32;
-    let mut heads = Vec::with_capacity(cached_n);
-    for _ in 0..cached_n {
-        let h = r.take(4)?;
-        heads.push((usize::try_from(h[0])?, (h[1], h[2], h[3])));
-    }
     let mut tables = Vec::with_capacity(max_n);
-    for (i, &(distinct, totals)) in heads.iter().enumerate() {
+    for (i, (kw, counts, totals)) in parts.into_iter().take(max_n).enumerate() {
         let n = i + 1;
-        let kw = r.take(distinct.checked_mul(key_words).context("size overflow")?)?;
-        let counts = r.take(distinct)?;
-        if n > max_n {
-            continue;
-        }
         let keys = if key_words == 1 {
-            let limit = if bits as usize * n == 64 {
+            let used = bits as usize * n;
+            let limit = if used == 64 {
                 u64::MAX
             } else {
-                (1u64 << (bits as usize * n)) - 1
+                (1u64 << used) - 1
             };
             let ok = kw.windows(2).all(|p| p[0] < p[1]) && kw.last().is_none_or(|&k| k <= limit);
             if !ok {
                 bail!("order-{n} keys are malformed");
             }
-            Keys::Narrow(kw.to_vec())
+            Keys::Narrow(kw)
         } else {
             let k: Vec<u128> = kw
                 .chunks_exact(2)
@@ -269,28 +297,11 @@ pub fn decode_words(words: &[u64], key: &CacheKey, max_n: usize) -> Result<Corpu
             }
             Keys::Wide(k)
         };
-        let sum = counts.iter().try_fold(0u64, |s, &c| s.checked_add(c));
-        if sum != Some(totals.0) || counts.contains(&0) || totals.1 > totals.0 {
+        let sum: u64 = counts.iter().map(|&c| c as u64).sum();
+        if sum != totals.0 || counts.contains(&0) || totals.1 > totals.0 {
             bail!("order-{n} counts do not match their total");
         }
-        tables.push(CorpusTable::from_parts(
-            n,
-            bits,
-            keys,
-            counts.to_vec(),
-            totals,
-        ));
-    }
-    let lengths = r.take(key.seq_len + 1)?.to_vec();
-    let position_entropy = r
-        .take(key.seq_len)?
-        .iter()
-        .map(|&b| f64::from_bits(b))
-        .collect();
-    let nh = r.size()?;
-    let line_hashes = r.take(nh)?.to_vec();
-    if r.at != body.len() {
-        bail!("{} unexpected trailing words", body.len() - r.at);
+        tables.push(CorpusTable::from_parts(n, bits, keys, counts, totals));
     }
     if lengths.iter().sum::<u64>() != rows {
         bail!("the length histogram does not match the row count");
@@ -300,9 +311,16 @@ pub fn decode_words(words: &[u64], key: &CacheKey, max_n: usize) -> Result<Corpu
         rows,
         tables,
         lengths,
-        position_entropy,
+        position_entropy: entropy.into_iter().map(f64::from_bits).collect(),
         line_hashes,
     })
+}
+
+/// Reads and parses the cache file at `path`: `Err` (outer) if it cannot be opened.
+fn read_cache(path: &Path, key: &CacheKey, max_n: usize) -> std::io::Result<Result<CorpusStats>> {
+    let f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    Ok(decode_from(f, len, key, max_n))
 }
 
 /// Where the cache of the dataset in `dir` lives.
@@ -334,11 +352,8 @@ pub fn load_or_build(
     train: impl FnOnce() -> Result<IdRows>,
     max_n: usize,
 ) -> Result<(CorpusStats, CacheStatus)> {
-    let why = match read_words(path) {
-        Ok(Ok(words)) => match decode_words(&words, key, max_n) {
-            Ok(stats) => return Ok((stats, CacheStatus::Hit)),
-            Err(e) => Some(format!("{e:#}")),
-        },
+    let why = match read_cache(path, key, max_n) {
+        Ok(Ok(stats)) => return Ok((stats, CacheStatus::Hit)),
         Ok(Err(e)) => Some(format!("{e:#}")),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => Some(format!("cannot read it: {e}")),

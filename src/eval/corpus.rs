@@ -13,7 +13,7 @@
 
 use super::ngrams::{NgramTable, MAX_N};
 use crate::data::{IdRows, PAD};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 /// The keys of a [`CorpusTable`], strictly increasing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub struct CorpusTable {
     n: usize,
     bits: u32,
     keys: Keys,
-    counts: Vec<u64>,
+    counts: Vec<u32>,
     total: u64,
     clean_total: u64,
     clean_distinct: u64,
@@ -47,7 +47,7 @@ pub type Totals = (u64, u64, u64);
 impl CorpusTable {
     /// A table from its parts, as the cache stores them. `bits` must be 16 for wide keys.
     /// [`CorpusTable::is_well_formed`] checks the parts against each other.
-    pub fn from_parts(n: usize, bits: u32, keys: Keys, counts: Vec<u64>, t: Totals) -> Self {
+    pub fn from_parts(n: usize, bits: u32, keys: Keys, counts: Vec<u32>, t: Totals) -> Self {
         CorpusTable {
             n,
             bits,
@@ -59,12 +59,14 @@ impl CorpusTable {
         }
     }
 
-    /// A wide table holding the same n-grams as `t`.
-    pub fn from_table(t: &NgramTable) -> CorpusTable {
+    /// A wide table holding the same n-grams as `t`; `None` if a count exceeds `u32::MAX`.
+    pub fn from_table(t: &NgramTable) -> Option<CorpusTable> {
         let clean_distinct = t.clean_distinct() as u64;
         let totals = (t.total(), t.clean_total(), clean_distinct);
         let keys = Keys::Wide(t.keys().to_vec());
-        CorpusTable::from_parts(t.n(), 16, keys, t.counts().to_vec(), totals)
+        let counts = t.counts().iter().map(|&c| u32::try_from(c).ok());
+        let counts = counts.collect::<Option<Vec<u32>>>()?;
+        Some(CorpusTable::from_parts(t.n(), 16, keys, counts, totals))
     }
 
     /// The same n-grams as a sample-style [`NgramTable`] (16 bits per id).
@@ -73,7 +75,8 @@ impl CorpusTable {
             Keys::Wide(k) => k.clone(),
             Keys::Narrow(k) => k.iter().map(|&k| self.widen(k)).collect(),
         };
-        NgramTable::from_sorted(self.n, keys, self.counts.clone())
+        let counts = self.counts.iter().map(|&c| c as u64).collect();
+        NgramTable::from_sorted(self.n, keys, counts)
     }
 
     fn widen(&self, k: u64) -> u128 {
@@ -114,7 +117,7 @@ impl CorpusTable {
     }
 
     /// Counts, parallel to the keys.
-    pub fn counts(&self) -> &[u64] {
+    pub fn counts(&self) -> &[u32] {
         &self.counts
     }
 
@@ -136,6 +139,14 @@ impl CorpusTable {
     /// Distinct PAD-free n-grams.
     pub fn clean_distinct(&self) -> u64 {
         self.clean_distinct
+    }
+
+    /// The keys if they are narrow (`u64`).
+    pub(crate) fn narrow_keys(&self) -> Option<&[u64]> {
+        match &self.keys {
+            Keys::Narrow(k) => Some(k),
+            Keys::Wide(_) => None,
+        }
     }
 
     /// The count of a sample-table key (16 bits per id; 0 when absent).
@@ -169,9 +180,9 @@ impl CorpusTable {
 }
 
 /// Looks up `queries` (increasing where `Some`; `None` = absent) in sorted `keys`.
-fn gallop<K: Ord + Copy>(
+pub(crate) fn gallop<K: Ord + Copy>(
     keys: &[K],
-    counts: &[u64],
+    counts: &[u32],
     queries: impl Iterator<Item = Option<K>>,
 ) -> Vec<u64> {
     let mut out = Vec::with_capacity(queries.size_hint().0);
@@ -192,7 +203,7 @@ fn gallop<K: Ord + Copy>(
         let hi = hi.min(keys.len());
         let i = lo + keys[lo..hi].partition_point(|&k| k < q);
         out.push(if i < keys.len() && keys[i] == q {
-            counts[i]
+            counts[i] as u64
         } else {
             0
         });
@@ -227,15 +238,43 @@ pub fn count_all(rows: &IdRows, max_n: usize) -> Result<Vec<CorpusTable>> {
         bail!("n-gram order must be between 1 and {MAX_N} (got {max_n})");
     }
     check_trailing_pad(rows)?;
-    let max_id = rows.ids.iter().copied().max().unwrap_or(0) as u64;
-    let b = bits_for(max_id + 1);
-    let w = max_n;
-    if w * b as usize > 64 {
-        return Ok((1..=max_n)
-            .map(|n| CorpusTable::from_table(&NgramTable::from_rows(rows, n)))
-            .collect());
+    if rows.ids.len() > u32::MAX as usize {
+        bail!(
+            "{} rows × {} symbols are too many to count (at most {} windows)",
+            rows.rows(),
+            rows.seq_len,
+            u32::MAX
+        );
     }
-    let bu = b as usize;
+    let b = bits_for(max_id(rows) + 1);
+    if max_n * b as usize > 64 {
+        let wide = (1..=max_n).map(|n| CorpusTable::from_table(&NgramTable::from_rows(rows, n)));
+        return wide
+            .collect::<Option<Vec<_>>>()
+            .context("an n-gram count exceeds u32::MAX");
+    }
+    Ok(count_narrow(rows, max_n, b)
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| CorpusTable::from_parts(i + 1, b, Keys::Narrow(g.keys), g.counts, g.totals))
+        .collect())
+}
+
+fn max_id(rows: &IdRows) -> u64 {
+    rows.ids.iter().copied().max().unwrap_or(0) as u64
+}
+
+/// Distinct n-grams of one order with narrow keys (the module's packing), from [`count_narrow`].
+pub(crate) struct Grams {
+    pub keys: Vec<u64>,
+    pub counts: Vec<u32>,
+    pub totals: Totals,
+}
+
+/// Orders `1..=max_n` of `rows` by one sort of window codes, `b` bits per id: needs
+/// `max id + 1 < 2^b`, `max_n·b ≤ 64`, PAD only trailing and fewer than 2³² windows.
+pub(crate) fn count_narrow(rows: &IdRows, max_n: usize, b: u32) -> Vec<Grams> {
+    let (w, bu) = (max_n, b as usize);
     let mut codes = Vec::with_capacity(rows.ids.len());
     for r in 0..rows.rows() {
         let row = rows.row(r);
@@ -250,7 +289,7 @@ pub fn count_all(rows: &IdRows, max_n: usize) -> Result<Vec<CorpusTable>> {
     radix_sort(&mut codes, b * w as u32);
     let lane = (1u64 << b) - 1;
     let pad_code = PAD as u64 + 1;
-    Ok((1..=max_n)
+    (1..=max_n)
         .map(|n| {
             let shift = bu * (w - n);
             let ones: u64 = (0..n).map(|j| 1u64 << (bu * j)).sum();
@@ -268,7 +307,7 @@ pub fn count_all(rows: &IdRows, max_n: usize) -> Result<Vec<CorpusTable>> {
                 if p & lane != 0 {
                     let c = (j - i) as u64;
                     keys.push(p - ones);
-                    counts.push(c);
+                    counts.push(c as u32);
                     total += c;
                     if p & lane != pad_code {
                         clean_total += c;
@@ -278,9 +317,37 @@ pub fn count_all(rows: &IdRows, max_n: usize) -> Result<Vec<CorpusTable>> {
                 i = j;
             }
             let totals = (total, clean_total, clean_distinct);
-            CorpusTable::from_parts(n, b, Keys::Narrow(keys), counts, totals)
+            Grams {
+                keys,
+                counts,
+                totals,
+            }
         })
-        .collect())
+        .collect()
+}
+
+/// The sample side of a comparison in the reference's narrow packing: orders `1..=max_n` of
+/// `rows`, or `None` when the reference is wide or an id of `rows` does not fit its lanes
+/// (the caller then uses [`NgramTable`]s).
+pub(crate) fn sample_grams(
+    rows: &IdRows,
+    reference: &[CorpusTable],
+    max_n: usize,
+) -> Option<Vec<Grams>> {
+    let t = reference.first()?;
+    let b = t.bits;
+    let fits = matches!(t.keys, Keys::Narrow(_))
+        && max_n <= reference.len()
+        && max_n * b as usize <= 64
+        && bits_for(max_id(rows) + 1) <= b
+        && rows.ids.len() <= u32::MAX as usize
+        && check_trailing_pad(rows).is_ok();
+    fits.then(|| count_narrow(rows, max_n, b))
+}
+
+/// Whether a narrow key's n-gram is PAD-free (PAD only trails, so: its last id is not PAD).
+pub(crate) fn narrow_is_clean(key: u64, bits: u32) -> bool {
+    key & ((1u64 << bits) - 1) != PAD as u64
 }
 
 /// Sorts `keys`, all below `2^bits`, with an LSD radix sort (digits of at most 11 bits; a

@@ -2,8 +2,8 @@
 //! JS per order and mode, precision, coverage, distinct-n, unique ratio, verbatim copies,
 //! per-position entropy and the length histogram.
 
-use super::corpus::{count_all, CorpusTable};
-use super::divergence::{compare, JsReport, OrderStats, PerOrder};
+use super::corpus::{count_all, sample_grams, CorpusTable};
+use super::divergence::{compare, compare_grams, JsReport, OrderStats, PerOrder};
 use super::ngrams::{NgramTable, MAX_N};
 use crate::data::{IdRows, PAD};
 use crate::util::hash_ids;
@@ -112,6 +112,16 @@ pub fn js_report_rows(rows: &IdRows, reference: &CorpusStats, max_n: usize) -> J
 
 fn compare_orders(rows: &IdRows, reference: &CorpusStats, max_n: usize) -> Vec<OrderStats> {
     let top = max_n.min(reference.max_n());
+    if top == 0 {
+        return Vec::new();
+    }
+    if let Some(grams) = sample_grams(rows, &reference.tables, top) {
+        return grams
+            .iter()
+            .zip(&reference.tables)
+            .map(|(g, t)| compare_grams(g, t))
+            .collect();
+    }
     (1..=top)
         .map(|n| compare(&NgramTable::from_rows(rows, n), &reference.tables[n - 1]))
         .collect()
