@@ -38,6 +38,15 @@ fn main() {
     }
     println!("per-order sort (old way) n=1..6: {:.1} ms", ms(t));
     let t = Instant::now();
+    std::hint::black_box(textwgan::eval::corpus::count_all(&train, 6).unwrap());
+    println!("  of which count_all n=1..6: {:.1} ms", ms(t));
+    let t = Instant::now();
+    std::hint::black_box(textwgan::eval::stats::line_hashes(&train));
+    println!("  of which line hashes: {:.1} ms", ms(t));
+    let t = Instant::now();
+    std::hint::black_box(textwgan::eval::stats::position_entropy(&train));
+    println!("  of which position entropy: {:.1} ms", ms(t));
+    let t = Instant::now();
     let stats = CorpusStats::build(&train, 6).unwrap();
     println!("build statistics (one sort) n=1..6: {:.1} ms", ms(t));
     let key = CacheKey {

@@ -72,6 +72,11 @@ fn checksum(words: &[u64]) -> u64 {
 
 /// Serialises `stats` for the dataset described by `key`.
 pub fn encode(stats: &CorpusStats, key: &CacheKey) -> Vec<u8> {
+    le_bytes(&encode_words(stats, key)).into_owned()
+}
+
+/// [`encode`] as words (written to disk as they are on little-endian machines).
+fn encode_words(stats: &CorpusStats, key: &CacheKey) -> Vec<u64> {
     let wide = stats
         .tables
         .iter()
@@ -80,17 +85,31 @@ pub fn encode(stats: &CorpusStats, key: &CacheKey) -> Vec<u8> {
         Some(t) if !wide => t.bits() as u64,
         _ => 16,
     };
-    let mut w: Vec<u64> = vec![
+    let kw = if wide { 2 } else { 1 };
+    let arrays: usize = stats
+        .tables
+        .iter()
+        .map(|t| t.distinct() * kw + t.distinct().div_ceil(2))
+        .sum();
+    let size = 9
+        + key.dataset_hash.len().div_ceil(8)
+        + 4 * stats.max_n()
+        + arrays
+        + 2 * stats.seq_len
+        + 3
+        + stats.line_hashes.len();
+    let mut w: Vec<u64> = Vec::with_capacity(size);
+    w.extend([
         magic_word(),
         VERSION,
         stats.seq_len as u64,
         stats.max_n() as u64,
         bits,
-        if wide { 2 } else { 1 },
+        kw as u64,
         stats.rows,
         key.train_check,
         key.dataset_hash.len() as u64,
-    ];
+    ]);
     for c in key.dataset_hash.as_bytes().chunks(8) {
         let mut a = [0u8; 8];
         a[..c.len()].copy_from_slice(c);
@@ -128,7 +147,8 @@ pub fn encode(stats: &CorpusStats, key: &CacheKey) -> Vec<u8> {
     w.push(stats.line_hashes.len() as u64);
     w.extend_from_slice(&stats.line_hashes);
     w.push(checksum(&w));
-    le_bytes(&w).into_owned()
+    debug_assert_eq!(w.len(), size);
+    w
 }
 
 /// Reads little-endian arrays from a cache stream of known length, hashing every byte.
@@ -367,7 +387,8 @@ pub fn load_or_build(
         );
     }
     let mut stats = CorpusStats::build(&rows, MAX_N)?;
-    let status = match crate::util::write_replace(path, &encode(&stats, key), false) {
+    let words = encode_words(&stats, key);
+    let status = match crate::util::write_replace(path, &le_bytes(&words), false) {
         Err(e) => CacheStatus::Unwritable(format!("{e:#}")),
         Ok(()) => match why {
             None => CacheStatus::Built,

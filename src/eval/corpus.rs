@@ -274,56 +274,97 @@ pub(crate) struct Grams {
 /// Orders `1..=max_n` of `rows` by one sort of window codes, `b` bits per id: needs
 /// `max id + 1 < 2^b`, `max_n·b ≤ 64`, PAD only trailing and fewer than 2³² windows.
 pub(crate) fn count_narrow(rows: &IdRows, max_n: usize, b: u32) -> Vec<Grams> {
+    let codes = sorted_window_codes(rows, max_n, b);
     let (w, bu) = (max_n, b as usize);
-    let mut codes = Vec::with_capacity(rows.ids.len());
-    for r in 0..rows.rows() {
-        let row = rows.row(r);
-        let start = codes.len();
-        codes.resize(start + row.len(), 0);
-        let mut code = 0u64;
-        for (i, &s) in row.iter().enumerate().rev() {
-            code = ((s as u64 + 1) << (bu * (w - 1))) | (code >> bu);
-            codes[start + i] = code;
-        }
-    }
-    radix_sort(&mut codes, b * w as u32);
     let lane = (1u64 << b) - 1;
     let pad_code = PAD as u64 + 1;
-    (1..=max_n)
-        .map(|n| {
-            let shift = bu * (w - n);
-            let ones: u64 = (0..n).map(|j| 1u64 << (bu * j)).sum();
-            let (mut keys, mut counts) = (Vec::new(), Vec::new());
-            let (mut total, mut clean_total, mut clean_distinct) = (0u64, 0u64, 0u64);
-            let mut i = 0;
-            while i < codes.len() {
-                let p = codes[i] >> shift;
-                let mut j = i + 1;
-                while j < codes.len() && codes[j] >> shift == p {
-                    j += 1;
-                }
-                // Lane n−1 is 0 when the n-gram runs past the row end; PAD only trails, so
-                // an n-gram holds PAD iff its last symbol is PAD.
-                if p & lane != 0 {
-                    let c = (j - i) as u64;
-                    keys.push(p - ones);
-                    counts.push(c as u32);
-                    total += c;
-                    if p & lane != pad_code {
-                        clean_total += c;
-                        clean_distinct += 1;
-                    }
-                }
-                i = j;
-            }
-            let totals = (total, clean_total, clean_distinct);
-            Grams {
-                keys,
-                counts,
-                totals,
-            }
+    let mut out: Vec<Grams> = (0..w)
+        .map(|_| Grams {
+            keys: Vec::new(),
+            counts: Vec::new(),
+            totals: (0, 0, 0),
         })
-        .collect()
+        .collect();
+    // One pass over the sorted codes closes, at each position, the runs of every order longer
+    // than the common prefix (in lanes) with the previous code: runs of order n nest in those
+    // of order n − 1.
+    let mut start = [0usize; MAX_N];
+    let unused = 64 - bu * w;
+    let close = |out: &mut Vec<Grams>, from: usize, i: usize, start: &mut [usize; MAX_N]| {
+        for n in from + 1..=w {
+            let s = start[n - 1];
+            start[n - 1] = i;
+            if i == s {
+                continue;
+            }
+            let p = codes[s] >> (bu * (w - n));
+            // Lane n−1 is 0 when the n-gram runs past the row end; PAD only trails, so an
+            // n-gram holds PAD iff its last symbol is PAD.
+            if p & lane == 0 {
+                continue;
+            }
+            let g = &mut out[n - 1];
+            let c = (i - s) as u64;
+            let ones: u64 = (0..n).map(|j| 1u64 << (bu * j)).sum();
+            g.keys.push(p - ones);
+            g.counts.push(c as u32);
+            g.totals.0 += c;
+            if p & lane != pad_code {
+                g.totals.1 += c;
+                g.totals.2 += 1;
+            }
+        }
+    };
+    for i in 1..codes.len() {
+        let x = codes[i] ^ codes[i - 1];
+        if x != 0 {
+            let same = (x.leading_zeros() as usize - unused) / bu;
+            close(&mut out, same, i, &mut start);
+        }
+    }
+    close(&mut out, 0, codes.len(), &mut start);
+    out
+}
+
+/// Calls `f` with the window code of each position of `row`, last position first.
+#[inline]
+fn for_codes(row: &[u16], w: usize, bu: usize, mut f: impl FnMut(u64)) {
+    let mut code = 0u64;
+    for &s in row.iter().rev() {
+        code = ((s as u64 + 1) << (bu * (w - 1))) | (code >> bu);
+        f(code);
+    }
+}
+
+/// The window code of every position of `rows` (see the module docs), sorted: one counting
+/// pass scatters the codes into buckets by their top bits, then each bucket is radix-sorted
+/// on its own (so the only scratch memory is one bucket's worth).
+fn sorted_window_codes(rows: &IdRows, w: usize, b: u32) -> Vec<u64> {
+    let (bu, total_bits) = (b as usize, b * w as u32);
+    let top = total_bits.min(12);
+    let low = total_bits - top;
+    let mut hist = vec![0usize; (1usize << top) + 1];
+    for r in 0..rows.rows() {
+        for_codes(rows.row(r), w, bu, |c| hist[(c >> low) as usize + 1] += 1);
+    }
+    for i in 1..hist.len() {
+        hist[i] += hist[i - 1];
+    }
+    let bounds = hist.clone();
+    let mut codes = vec![0u64; rows.ids.len()];
+    for r in 0..rows.rows() {
+        for_codes(rows.row(r), w, bu, |c| {
+            let d = (c >> low) as usize;
+            codes[hist[d]] = c;
+            hist[d] += 1;
+        });
+    }
+    let biggest = bounds.windows(2).map(|p| p[1] - p[0]).max().unwrap_or(0);
+    let mut tmp = Vec::with_capacity(biggest);
+    for p in bounds.windows(2) {
+        radix_sort_with(&mut codes[p[0]..p[1]], &mut tmp, low);
+    }
+    codes
 }
 
 /// The sample side of a comparison in the reference's narrow packing: orders `1..=max_n` of
@@ -352,12 +393,17 @@ pub(crate) fn narrow_is_clean(key: u64, bits: u32) -> bool {
 
 /// Sorts `keys`, all below `2^bits`, with an LSD radix sort (digits of at most 11 bits; a
 /// digit on which all keys agree is skipped).
-pub fn radix_sort(keys: &mut Vec<u64>, bits: u32) {
+pub fn radix_sort(keys: &mut [u64], bits: u32) {
+    radix_sort_with(keys, &mut Vec::new(), bits);
+}
+
+/// [`radix_sort`] with a reusable scratch buffer.
+fn radix_sort_with(keys: &mut [u64], tmp: &mut Vec<u64>, bits: u32) {
     let len = keys.len();
     if len < 2 || bits == 0 {
         return;
     }
-    if len < 4096 {
+    if len < 2048 {
         keys.sort_unstable();
         return;
     }
@@ -371,7 +417,10 @@ pub fn radix_sort(keys: &mut Vec<u64>, bits: u32) {
             hist[p * buckets + ((k >> (p * d)) & mask) as usize] += 1;
         }
     }
-    let mut tmp = vec![0u64; len];
+    tmp.clear();
+    tmp.resize(len, 0);
+    let (mut src, mut dst): (&mut [u64], &mut [u64]) = (keys, &mut tmp[..]);
+    let mut swapped = false;
     for p in 0..passes {
         let h = &mut hist[p * buckets..(p + 1) * buckets];
         if h.contains(&len) {
@@ -384,12 +433,17 @@ pub fn radix_sort(keys: &mut Vec<u64>, bits: u32) {
             sum += x;
         }
         let shift = p * d;
-        for &k in keys.iter() {
+        for &k in src.iter() {
             let b = ((k >> shift) & mask) as usize;
-            tmp[h[b]] = k;
+            dst[h[b]] = k;
             h[b] += 1;
         }
-        std::mem::swap(keys, &mut tmp);
+        std::mem::swap(&mut src, &mut dst);
+        swapped = !swapped;
+    }
+    if swapped {
+        // The sorted keys are in the scratch buffer (`src` now); copy them back.
+        dst.copy_from_slice(src);
     }
 }
 
@@ -411,7 +465,12 @@ mod tests {
     #[test]
     fn one_sort_counts_equal_the_per_order_tables() {
         let mut rng = Rng::new(5);
-        for (rows, seq_len, vocab, max_n) in [(300, 9, 5, 6), (50, 4, 82, 6), (7, 3, 3, 2)] {
+        for (rows, seq_len, vocab, max_n) in [
+            (300, 9, 5, 6),
+            (50, 4, 82, 6),
+            (7, 3, 3, 2),
+            (3000, 32, 30, 6),
+        ] {
             let r = random_rows(&mut rng, rows, seq_len, vocab);
             let tables = count_all(&r, max_n).unwrap();
             assert_eq!(tables.len(), max_n);
@@ -462,7 +521,13 @@ mod tests {
     #[test]
     fn radix_sort_sorts() {
         let mut rng = Rng::new(9);
-        for (len, bits) in [(10_000, 42u32), (5000, 64), (4096, 3), (100, 20)] {
+        for (len, bits) in [
+            (10_000, 42u32),
+            (5000, 64),
+            (4096, 3),
+            (100, 20),
+            (3000, 22),
+        ] {
             let mut v: Vec<u64> = (0..len).map(|_| rng.next_u64() >> (64 - bits)).collect();
             let mut want = v.clone();
             want.sort_unstable();
