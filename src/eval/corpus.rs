@@ -290,6 +290,10 @@ pub(crate) fn count_narrow(rows: &IdRows, max_n: usize, b: u32) -> Vec<Grams> {
     // of order n − 1.
     let mut start = [0usize; MAX_N];
     let unused = 64 - bu * w;
+    let mut ones = [0u64; MAX_N + 1];
+    for n in 1..=w {
+        ones[n] = (ones[n - 1] << bu) | 1;
+    }
     let close = |out: &mut Vec<Grams>, from: usize, i: usize, start: &mut [usize; MAX_N]| {
         for n in from + 1..=w {
             let s = start[n - 1];
@@ -305,8 +309,7 @@ pub(crate) fn count_narrow(rows: &IdRows, max_n: usize, b: u32) -> Vec<Grams> {
             }
             let g = &mut out[n - 1];
             let c = (i - s) as u64;
-            let ones: u64 = (0..n).map(|j| 1u64 << (bu * j)).sum();
-            g.keys.push(p - ones);
+            g.keys.push(p - ones[n]);
             g.counts.push(c as u32);
             g.totals.0 += c;
             if p & lane != pad_code {
@@ -341,7 +344,7 @@ fn for_codes(row: &[u16], w: usize, bu: usize, mut f: impl FnMut(u64)) {
 /// on its own (so the only scratch memory is one bucket's worth).
 fn sorted_window_codes(rows: &IdRows, w: usize, b: u32) -> Vec<u64> {
     let (bu, total_bits) = (b as usize, b * w as u32);
-    let top = total_bits.min(12);
+    let top = total_bits.min(8);
     let low = total_bits - top;
     let mut hist = vec![0usize; (1usize << top) + 1];
     for r in 0..rows.rows() {
@@ -359,13 +362,45 @@ fn sorted_window_codes(rows: &IdRows, w: usize, b: u32) -> Vec<u64> {
             hist[d] += 1;
         });
     }
-    let biggest = bounds.windows(2).map(|p| p[1] - p[0]).max().unwrap_or(0);
-    let mut tmp = Vec::with_capacity(biggest);
+    let mut buckets = Vec::with_capacity(bounds.len());
+    let mut rest = &mut codes[..];
     for p in bounds.windows(2) {
-        radix_sort_with(&mut codes[p[0]..p[1]], &mut tmp, low);
+        let (bucket, tail) = rest.split_at_mut(p[1] - p[0]);
+        if bucket.len() > 1 {
+            buckets.push(bucket);
+        }
+        rest = tail;
+    }
+    let sort_all = |bs: Vec<&mut [u64]>| {
+        let biggest = bs.iter().map(|b| b.len()).max().unwrap_or(0);
+        let mut tmp = Vec::with_capacity(biggest);
+        for b in bs {
+            radix_sort_with(b, &mut tmp, low);
+        }
+    };
+    if rows.ids.len() >= PARALLEL_FROM {
+        // Two halves of about equal size, one per thread, each with one scratch buffer.
+        let mut second = Vec::new();
+        let mut sum = 0;
+        let half = rows.ids.len() / 2;
+        let mut first = Vec::new();
+        for b in buckets {
+            sum += b.len();
+            if sum <= half {
+                first.push(b);
+            } else {
+                second.push(b);
+            }
+        }
+        rayon::join(|| sort_all(first), || sort_all(second));
+    } else {
+        sort_all(buckets);
     }
     codes
 }
+
+/// Row sets with at least this many ids are counted on the rayon thread pool.
+pub(crate) const PARALLEL_FROM: usize = 1 << 18;
 
 /// The sample side of a comparison in the reference's narrow packing: orders `1..=max_n` of
 /// `rows`, or `None` when the reference is wide or an id of `rows` does not fit its lanes

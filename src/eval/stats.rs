@@ -35,13 +35,26 @@ impl CorpusStats {
     /// after their text (as prepared rows do).
     pub fn build(rows: &IdRows, max_n: usize) -> Result<CorpusStats> {
         check_max_n(max_n)?;
+        // The tables on one side, the per-row statistics on the other (in parallel when
+        // the rayon pool has more than one thread).
+        let tables = || count_all(rows, max_n);
+        let per_row = || {
+            let lengths = length_histogram(rows);
+            (lengths, (position_entropy(rows), line_hashes(rows)))
+        };
+        let (tables, (lengths, (position_entropy, line_hashes))) =
+            if rows.ids.len() >= crate::eval::corpus::PARALLEL_FROM {
+                rayon::join(tables, per_row)
+            } else {
+                (tables(), per_row())
+            };
         Ok(CorpusStats {
             seq_len: rows.seq_len,
             rows: rows.rows() as u64,
-            tables: count_all(rows, max_n)?,
-            lengths: length_histogram(rows),
-            position_entropy: position_entropy(rows),
-            line_hashes: line_hashes(rows),
+            tables: tables?,
+            lengths,
+            position_entropy,
+            line_hashes,
         })
     }
 
@@ -140,16 +153,17 @@ pub fn length_histogram(rows: &IdRows) -> Vec<u64> {
 /// symbol, so the length distribution shows up too). 0 for an empty row set.
 pub fn position_entropy(rows: &IdRows) -> Vec<f64> {
     let n = rows.rows();
-    let max_id = rows.ids.iter().copied().max().unwrap_or(0) as usize;
-    let mut counts = vec![0u64; max_id + 1];
-    (0..rows.seq_len)
-        .map(|t| {
-            counts.fill(0);
-            for r in 0..n {
-                counts[rows.ids[r * rows.seq_len + t] as usize] += 1;
-            }
-            entropy_of_counts(&counts, n)
-        })
+    let ids = rows.ids.iter().copied().max().unwrap_or(0) as usize + 1;
+    // counts[t * ids + id]: one pass over the rows.
+    let mut counts = vec![0u64; rows.seq_len * ids];
+    for r in 0..n {
+        for (t, &id) in rows.row(r).iter().enumerate() {
+            counts[t * ids + id as usize] += 1;
+        }
+    }
+    counts
+        .chunks_exact(ids)
+        .map(|c| entropy_of_counts(c, n))
         .collect()
 }
 
