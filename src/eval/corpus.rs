@@ -522,6 +522,21 @@ mod tests {
     }
 
     #[test]
+    fn the_parallel_path_counts_the_same() {
+        let mut rng = Rng::new(11);
+        let r = random_rows(&mut rng, PARALLEL_FROM / 32 + 100, 32, 40);
+        assert!(r.ids.len() >= PARALLEL_FROM);
+        let tables = count_all(&r, 6).unwrap();
+        for n in [1, 3, 6] {
+            assert_eq!(
+                tables[n - 1].to_table(),
+                NgramTable::from_rows(&r, n),
+                "order {n}"
+            );
+        }
+    }
+
+    #[test]
     fn big_vocabularies_use_wide_keys_and_lookups_agree() {
         let r = IdRows::from_sequences(4, &[vec![2000u16, 3, 2000], vec![3, 2000, 3, 3]]);
         let tables = count_all(&r, 6).unwrap();
