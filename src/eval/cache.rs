@@ -218,7 +218,7 @@ pub fn decode(bytes: &[u8], key: &CacheKey, max_n: usize) -> Result<CorpusStats>
 /// Parses a cache of `len` bytes from `r`, checking it is intact and belongs to `key` with at
 /// least `max_n` orders. The error says why it cannot be used (the caller then rebuilds it).
 pub fn decode_from(r: impl Read, len: u64, key: &CacheKey, max_n: usize) -> Result<CorpusStats> {
-    if len % 8 != 0 || len < 16 {
+    if !len.is_multiple_of(8) || len < 16 {
         bail!("truncated ({len} bytes, not a whole number of words)");
     }
     let mut r = Reader {
