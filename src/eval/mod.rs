@@ -42,8 +42,8 @@ fn corpus_counts(stats: &CorpusStats, max_n: usize) -> JsCounts {
     c
 }
 
-/// The full report for `samples` against `reference` (the training split's statistics), with the floor from
-/// `holdout` (see [`floor_rows`]). `max_n` is capped at `reference.max_n()`.
+/// The full report for `samples` against `reference` (the training split's statistics), with
+/// the floor from `holdout` (see [`floor_rows`]). `max_n` is capped at `reference.max_n()`.
 /// `reference_source` names the reference in the report.
 pub fn evaluate(
     samples: &Samples,
