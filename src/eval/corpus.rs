@@ -438,7 +438,7 @@ fn radix_sort_with(keys: &mut [u64], tmp: &mut Vec<u64>, bits: u32) {
     if len < 2 || bits == 0 {
         return;
     }
-    if len < 2048 {
+    if len < 2048 || len > u32::MAX as usize {
         keys.sort_unstable();
         return;
     }
@@ -446,22 +446,22 @@ fn radix_sort_with(keys: &mut [u64], tmp: &mut Vec<u64>, bits: u32) {
     let d = bits.div_ceil(passes as u32) as usize;
     let buckets = 1usize << d;
     let mask = (buckets - 1) as u64;
-    let mut hist = vec![0usize; passes * buckets];
+    let mut hist = vec![0u32; passes * buckets];
     for &k in keys.iter() {
-        for p in 0..passes {
-            hist[p * buckets + ((k >> (p * d)) & mask) as usize] += 1;
+        for (p, h) in hist.chunks_exact_mut(buckets).enumerate() {
+            h[((k >> (p * d)) & mask) as usize] += 1;
         }
     }
-    tmp.clear();
-    tmp.resize(len, 0);
-    let (mut src, mut dst): (&mut [u64], &mut [u64]) = (keys, &mut tmp[..]);
+    if tmp.len() < len {
+        tmp.resize(len, 0);
+    }
+    let (mut src, mut dst): (&mut [u64], &mut [u64]) = (keys, &mut tmp[..len]);
     let mut swapped = false;
-    for p in 0..passes {
-        let h = &mut hist[p * buckets..(p + 1) * buckets];
-        if h.contains(&len) {
+    for (p, h) in hist.chunks_exact_mut(buckets).enumerate() {
+        if h.contains(&(len as u32)) {
             continue;
         }
-        let mut sum = 0;
+        let mut sum = 0u32;
         for c in h.iter_mut() {
             let x = *c;
             *c = sum;
@@ -470,7 +470,7 @@ fn radix_sort_with(keys: &mut [u64], tmp: &mut Vec<u64>, bits: u32) {
         let shift = p * d;
         for &k in src.iter() {
             let b = ((k >> shift) & mask) as usize;
-            dst[h[b]] = k;
+            dst[h[b] as usize] = k;
             h[b] += 1;
         }
         std::mem::swap(&mut src, &mut dst);
