@@ -5,7 +5,8 @@
 
 use std::time::Instant;
 use textwgan::data::Vocab;
-use textwgan::eval::{cache, js_report, pad_rows, set_report, CorpusStats};
+use textwgan::eval::cache::{self, CacheKey};
+use textwgan::eval::{js_report, pad_rows, set_report, CorpusStats, NgramTable};
 use textwgan::rng::Rng;
 
 fn main() {
@@ -32,19 +33,47 @@ fn main() {
     );
 
     let t = Instant::now();
-    let stats = CorpusStats::build(&train, 6).unwrap();
-    println!("build tables n=1..6: {:.1} ms", ms(t));
+    for n in 1..=6 {
+        std::hint::black_box(NgramTable::from_rows(&train, n));
+    }
+    println!("per-order sort (old way) n=1..6: {:.1} ms", ms(t));
     let t = Instant::now();
-    let bytes = cache::encode(&stats, "bench");
+    std::hint::black_box(textwgan::eval::corpus::count_all(&train, 6).unwrap());
+    println!("  of which count_all n=1..6: {:.1} ms", ms(t));
+    let t = Instant::now();
+    std::hint::black_box(textwgan::eval::stats::line_hashes(&train));
+    println!("  of which line hashes: {:.1} ms", ms(t));
+    let t = Instant::now();
+    std::hint::black_box(textwgan::eval::stats::position_entropy(&train));
+    println!("  of which position entropy: {:.1} ms", ms(t));
+    let t = Instant::now();
+    let stats = CorpusStats::build(&train, 6).unwrap();
+    println!("build statistics (one sort) n=1..6: {:.1} ms", ms(t));
+    let key = CacheKey {
+        dataset_hash: "bench".into(),
+        train_check: 1,
+        seq_len: 32,
+    };
+    let t = Instant::now();
+    let bytes = cache::encode(&stats, &key);
     println!(
         "encode cache: {:.1} ms ({:.1} MB)",
         ms(t),
         bytes.len() as f64 / 1e6
     );
+    let dir = std::env::temp_dir().join(format!("eval_speed_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ngrams.cache");
+    for sync in [true, false] {
+        let t = Instant::now();
+        textwgan::util::write_replace(&file, &bytes, sync).unwrap();
+        println!("write cache, fsync {sync}: {:.1} ms", ms(t));
+    }
     let t = Instant::now();
-    let back = cache::decode(&bytes, "bench", 32, 6).unwrap();
-    println!("decode + verify cache: {:.1} ms", ms(t));
+    let (back, st) = cache::load_or_build(&file, &key, || unreachable!(), 6).unwrap();
+    println!("read + verify cache ({st:?}): {:.1} ms", ms(t));
     assert_eq!(back, stats);
+    std::fs::remove_dir_all(&dir).unwrap();
     let t = Instant::now();
     let reps = 20;
     for _ in 0..reps {
@@ -56,7 +85,7 @@ fn main() {
     );
     let rows = pad_rows(&samples, 32);
     let t = Instant::now();
-    let rep = set_report(&rows, &stats, &train, 6);
+    let rep = set_report(&rows, &stats, 6);
     println!("set_report 640 samples n=1..6: {:.1} ms", ms(t));
     println!("JS clean: {:?}", rep.js.clean);
 }

@@ -1,7 +1,8 @@
 //! The n-gram cache (round trip, staleness, corruption) and the samples reader.
 
-use textwgan::data::{Vocab, UNK};
-use textwgan::eval::cache::{decode, encode, load_or_build, CacheStatus};
+use textwgan::data::{IdRows, Vocab, UNK};
+use textwgan::eval::cache::{decode, encode, load_or_build, CacheKey, CacheStatus};
+use textwgan::eval::corpus::Keys;
 use textwgan::eval::{pad_rows, parse_samples, read_samples, CorpusStats};
 
 fn train() -> textwgan::data::IdRows {
@@ -11,31 +12,71 @@ fn train() -> textwgan::data::IdRows {
     pad_rows(&seqs, 6)
 }
 
+fn key(hash: &str) -> CacheKey {
+    CacheKey {
+        dataset_hash: hash.to_string(),
+        train_check: 77,
+        seq_len: 6,
+    }
+}
+
 #[test]
 fn cache_round_trips_exactly() {
     let stats = CorpusStats::build(&train(), 6).unwrap();
-    let bytes = encode(&stats, "hash-1");
-    assert_eq!(decode(&bytes, "hash-1", 6, 6).unwrap(), stats);
-    let four = decode(&bytes, "hash-1", 6, 4).unwrap();
+    let bytes = encode(&stats, &key("hash-1"));
+    assert_eq!(bytes.len() % 8, 0);
+    assert_eq!(decode(&bytes, &key("hash-1"), 6).unwrap(), stats);
+    let four = decode(&bytes, &key("hash-1"), 4).unwrap();
     assert_eq!(four.max_n(), 4);
     assert_eq!(four.tables[..], stats.tables[..4]);
+    assert_eq!(four.line_hashes, stats.line_hashes);
+    // Wide keys (a vocabulary too big for 64-bit 6-gram keys) round-trip too.
+    let big = IdRows::from_sequences(3, &[vec![3000u16, 2], vec![2, 3000, 3000]]);
+    let wide = CorpusStats::build(&big, 6).unwrap();
+    assert!(matches!(wide.tables[0].keys(), Keys::Wide(_)));
+    let k = CacheKey {
+        seq_len: 3,
+        ..key("w")
+    };
+    assert_eq!(decode(&encode(&wide, &k), &k, 6).unwrap(), wide);
 }
 
 #[test]
 fn stale_or_damaged_caches_are_refused() {
     let stats = CorpusStats::build(&train(), 6).unwrap();
-    let bytes = encode(&stats, "hash-1");
-    let e = decode(&bytes, "hash-2", 6, 6).unwrap_err().to_string();
+    let bytes = encode(&stats, &key("hash-1"));
+    let e = decode(&bytes, &key("hash-2"), 6).unwrap_err().to_string();
     assert!(e.contains("another dataset"), "{e}");
-    assert!(decode(&bytes, "hash-1", 7, 6).is_err());
+    let moved = CacheKey {
+        train_check: 78,
+        ..key("hash-1")
+    };
+    let e = decode(&bytes, &moved, 6).unwrap_err().to_string();
+    assert!(e.contains("train.ids changed"), "{e}");
+    let longer = CacheKey {
+        seq_len: 7,
+        ..key("hash-1")
+    };
+    assert!(decode(&bytes, &longer, 6).is_err());
+    // Every single flipped bit anywhere is caught by the checksum (or the magic).
+    for at in (0..bytes.len()).step_by(5) {
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 1 << (at % 8);
+        assert!(decode(&flipped, &key("hash-1"), 6).is_err(), "flip at {at}");
+    }
     let mut flipped = bytes.clone();
-    flipped[40] ^= 1;
-    let e = decode(&flipped, "hash-1", 6, 6).unwrap_err().to_string();
+    flipped[100] ^= 1;
+    let e = decode(&flipped, &key("hash-1"), 6).unwrap_err().to_string();
     assert!(e.contains("checksum"), "{e}");
-    assert!(decode(&bytes[..bytes.len() - 1], "hash-1", 6, 6).is_err());
-    assert!(decode(b"", "hash-1", 6, 6).is_err());
+    assert!(decode(&bytes[..bytes.len() - 1], &key("hash-1"), 6).is_err());
+    assert!(decode(&bytes[..bytes.len() - 8], &key("hash-1"), 6).is_err());
+    assert!(decode(b"", &key("hash-1"), 6).is_err());
+    // The version-1 format (SHA-256 trailer, other magic) is refused, not misread.
+    let mut v1 = b"TWGNGC01".to_vec();
+    v1.resize(64, 0);
+    assert!(decode(&v1, &key("hash-1"), 6).is_err());
     let small = CorpusStats::build(&train(), 3).unwrap();
-    let e = decode(&encode(&small, "hash-1"), "hash-1", 6, 4)
+    let e = decode(&encode(&small, &key("hash-1")), &key("hash-1"), 4)
         .unwrap_err()
         .to_string();
     assert!(e.contains("orders up to 3"), "{e}");
@@ -47,34 +88,61 @@ fn load_or_build_writes_reuses_and_rebuilds() {
     let path = dir.path().join("ngrams.cache");
     let rows = train();
     let fresh = CorpusStats::build(&rows, 6).unwrap();
-    let (s, st) = load_or_build(&path, "h", &rows, 6).unwrap();
+    let loads = std::cell::Cell::new(0);
+    let load = || {
+        loads.set(loads.get() + 1);
+        Ok(rows.clone())
+    };
+    let (s, st) = load_or_build(&path, &key("h"), load, 6).unwrap();
     assert_eq!((s, st), (fresh.clone(), CacheStatus::Built));
-    let (s, st) = load_or_build(&path, "h", &rows, 2).unwrap();
+    assert_eq!(loads.get(), 1);
+    // A hit never loads the training rows.
+    let (s, st) = load_or_build(&path, &key("h"), load, 2).unwrap();
     assert_eq!(st, CacheStatus::Hit);
+    assert_eq!(loads.get(), 1);
     assert_eq!(s.tables[..], fresh.tables[..2]);
     // Corrupt one byte in the middle: rebuilt, and the rewritten cache is valid again.
     let mut b = std::fs::read(&path).unwrap();
     let mid = b.len() / 2;
     b[mid] ^= 0x40;
     std::fs::write(&path, &b).unwrap();
-    let (s, st) = load_or_build(&path, "h", &rows, 6).unwrap();
+    let (s, st) = load_or_build(&path, &key("h"), load, 6).unwrap();
     assert!(
         matches!(st, CacheStatus::Rebuilt(ref w) if w.contains("checksum")),
         "{st:?}"
     );
     assert_eq!(s, fresh);
+    assert_eq!(loads.get(), 2);
     assert_eq!(
-        load_or_build(&path, "h", &rows, 6).unwrap().1,
+        load_or_build(&path, &key("h"), load, 6).unwrap().1,
         CacheStatus::Hit
     );
+    // A truncated file (not a whole number of words) is rebuilt too.
+    let b = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &b[..b.len() - 3]).unwrap();
+    let (_, st) = load_or_build(&path, &key("h"), load, 6).unwrap();
+    assert!(
+        matches!(st, CacheStatus::Rebuilt(ref w) if w.contains("truncated")),
+        "{st:?}"
+    );
     // Another dataset hash: rebuilt.
-    let (_, st) = load_or_build(&path, "other", &rows, 6).unwrap();
+    let (_, st) = load_or_build(&path, &key("other"), load, 6).unwrap();
     assert!(matches!(st, CacheStatus::Rebuilt(ref w) if w.contains("another dataset")));
+    // A failing loader is an error (nothing is trusted or written).
+    let fail = || anyhow::bail!("train.ids is broken");
+    let e = load_or_build(&path, &key("third"), fail, 6).unwrap_err();
+    assert!(e.to_string().contains("broken"), "{e}");
     // A directory that does not exist: statistics still come back, the status says why.
     let bad = dir.path().join("missing").join("ngrams.cache");
-    let (s, st) = load_or_build(&bad, "h", &rows, 6).unwrap();
+    let (s, st) = load_or_build(&bad, &key("h"), load, 6).unwrap();
     assert_eq!(s, fresh);
     assert!(matches!(st, CacheStatus::Unwritable(_)), "{st:?}");
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(
+        names.len(),
+        1,
+        "only the cache, no temporary file: {names:?}"
+    );
 }
 
 fn vocab() -> Vocab {

@@ -228,3 +228,48 @@ fn bad_inputs_fail_with_clear_messages() {
     let o = run(&["baseline", "--data", d, "--order", "9", "-n", "3"]);
     assert!(!o.status.success() && stderr(&o).contains("--order must be between 0 and 6"));
 }
+
+#[test]
+fn a_valid_cache_is_not_trusted_once_train_ids_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = prepared(tmp.path());
+    let d = ds.to_str().unwrap();
+    let s = tmp.path().join("s.txt");
+    std::fs::write(&s, "the union\nof the state\n").unwrap();
+    let eval = || {
+        run(&[
+            "eval",
+            "--samples",
+            s.to_str().unwrap(),
+            "--data",
+            d,
+            "--json",
+        ])
+    };
+    let first = eval();
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stderr(&first).contains("built the n-gram cache"));
+    // Alter one id of train.ids (its header checksum no longer matches): the cache, valid in
+    // itself, is not used, and rebuilding it refuses the damaged split.
+    let train = ds.join("train.ids");
+    let good = std::fs::read(&train).unwrap();
+    let mut bad = good.clone();
+    let at = bad.len() - 3;
+    bad[at] ^= 1;
+    std::fs::write(&train, &bad).unwrap();
+    let o = eval();
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("train.ids") && e.contains("checksum"), "{e}");
+    // Restored: the cache is valid again and used silently, with the same report.
+    std::fs::write(&train, &good).unwrap();
+    let o = eval();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    assert_eq!(o.stdout, first.stdout);
+    // Without train.ids at all, eval says what is missing instead of trusting the cache.
+    std::fs::remove_file(&train).unwrap();
+    let o = eval();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("train.ids"), "{}", stderr(&o));
+}

@@ -179,7 +179,7 @@ fn set_statistics_match_hand_counts() {
     let train = rows(&v, 3, &["ab", "abc", "c"]);
     let corpus = CorpusStats::build(&train, 2).unwrap();
     let samples = rows(&v, 3, &["ab", "ab", "ca"]);
-    let rep = set_report(&samples, &corpus, &train, 2);
+    let rep = set_report(&samples, &corpus, 2);
     let st = &rep.stats;
     // Clean unigrams of the samples: a,b,a,b,c,a (6); all occur in the corpus.
     assert_eq!(st.precision[&1], Some(1.0));

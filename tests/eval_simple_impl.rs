@@ -91,7 +91,7 @@ fn fast_statistics_equal_the_simple_implementation_on_sotu_tiny() {
     let train_rows = pad_rows(&enc(&train_s), SEQ_LEN);
     let sample_rows = pad_rows(&enc(&samples), SEQ_LEN);
     let corpus = CorpusStats::build(&train_rows, 6).unwrap();
-    let rep = set_report(&sample_rows, &corpus, &train_rows, 6);
+    let rep = set_report(&sample_rows, &corpus, 6);
 
     let s_pad: Vec<String> = samples.iter().map(|l| padded(l)).collect();
     let s_cut: Vec<String> = samples.iter().map(|l| cut(l)).collect();

@@ -233,3 +233,39 @@ fn holdout_lines_also_in_training_are_counted() {
     assert!(held_dups > 0);
     assert_eq!(p.meta.counts.holdout_in_train, held_dups);
 }
+
+#[test]
+fn dataset_head_opens_without_the_training_split() {
+    use textwgan::data::DatasetHead;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ds");
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/sotu_tiny.txt");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_textwgan"))
+        .args([
+            "prepare",
+            corpus.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--holdout", "50"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let full = Dataset::open(&out).unwrap();
+    let head = DatasetHead::open(&out).unwrap();
+    assert_eq!((head.hash(), head.seq_len()), (full.hash(), full.seq_len()));
+    assert_eq!(head.holdout, full.holdout);
+    assert_eq!(head.load_train().unwrap(), full.train);
+    let bytes = std::fs::read(out.join("train.ids")).unwrap();
+    assert_eq!(
+        head.train_checksum().unwrap(),
+        textwgan::util::xxh64(&bytes, 0)
+    );
+    // The head does not read train.ids: it opens without it; loading it then fails clearly.
+    std::fs::remove_file(out.join("train.ids")).unwrap();
+    let head = DatasetHead::open(&out).unwrap();
+    let e = format!("{:#}", head.load_train().unwrap_err());
+    assert!(e.contains("train.ids"), "{e}");
+    assert!(head.train_checksum().is_err());
+    assert!(Dataset::open(&out).is_err());
+}

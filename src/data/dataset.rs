@@ -84,67 +84,14 @@ impl Dataset {
     /// files (header, shape, checksum), that every id is in the vocabulary, that shapes and
     /// checksums match `meta.json`, and the dataset hash.
     pub fn open(dir: &Path) -> Result<Dataset> {
-        let redo = "re-run `textwgan prepare` to rebuild it";
-        let meta_path = dir.join(META_FILE);
-        let text = std::fs::read_to_string(&meta_path).with_context(|| {
-            format!(
-                "cannot read {} (is {} a prepared dataset?)",
-                meta_path.display(),
-                dir.display()
-            )
-        })?;
-        let probe: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not valid JSON; {redo}", meta_path.display()))?;
-        if probe["format_version"] != FORMAT_VERSION {
-            bail!(
-                "{}: dataset format version {} is not {FORMAT_VERSION}, the one this build reads; {redo}",
-                meta_path.display(),
-                probe["format_version"]
-            );
-        }
-        let meta: Meta = serde_json::from_value(probe)
-            .with_context(|| format!("{} is malformed; {redo}", meta_path.display()))?;
-        let vocab = Vocab::load(&dir.join(TOKENIZER_FILE))?;
-        let bad = |what: String| anyhow::anyhow!("{}: {what}; {redo}", dir.display());
-        if vocab.hash() != meta.vocab_hash || vocab.len() != meta.vocab_size {
-            return Err(bad(format!("{TOKENIZER_FILE} does not match {META_FILE}")));
-        }
-        let seq_len = meta.options.seq_len;
-        let mut parts = Vec::new();
-        for (name, rows, sum) in [
-            (TRAIN_FILE, meta.counts.rows_train, &meta.train_sha256),
-            (HOLDOUT_FILE, meta.counts.rows_holdout, &meta.holdout_sha256),
-        ] {
-            let (ids, got) = super::ids::read_ids_checked(&dir.join(name))?;
-            if ids.seq_len != seq_len || ids.rows() as u64 != rows || &got != sum {
-                return Err(bad(format!("{name} does not match {META_FILE}")));
-            }
-            if let Some(&id) = ids.ids.iter().find(|&&id| id as usize >= vocab.len()) {
-                return Err(bad(format!("{name} holds id {id}, outside the vocabulary")));
-            }
-            parts.push(ids);
-        }
-        let want = dataset_hash(
-            &meta.vocab_hash,
-            seq_len,
-            (meta.counts.rows_train, &meta.train_sha256),
-            (meta.counts.rows_holdout, &meta.holdout_sha256),
-        );
-        if want != meta.dataset_hash {
-            return Err(bad(format!("dataset_hash in {META_FILE} is wrong")));
-        }
-        let holdout = parts
-            .pop()
-            .unwrap_or_else(|| IdRows::new(seq_len, Vec::new()));
-        let train = parts
-            .pop()
-            .unwrap_or_else(|| IdRows::new(seq_len, Vec::new()));
+        let head = DatasetHead::open(dir)?;
+        let train = head.load_train()?;
         Ok(Dataset {
-            dir: dir.to_path_buf(),
-            meta,
-            vocab,
+            dir: head.dir,
+            meta: head.meta,
+            vocab: head.vocab,
             train,
-            holdout,
+            holdout: head.holdout,
         })
     }
 
@@ -158,4 +105,125 @@ impl Dataset {
     pub fn seq_len(&self) -> usize {
         self.meta.options.seq_len
     }
+}
+
+/// A dataset directory opened without its training split: `meta.json`, the vocabulary and
+/// `holdout.ids` are read and verified as by [`Dataset::open`] (and the dataset hash is
+/// recomputed from `meta.json`); `train.ids` is read only on demand ([`DatasetHead::load_train`]),
+/// or just checksummed ([`DatasetHead::train_checksum`]) when a derived file such as the eval
+/// n-gram cache only has to be tied to it.
+#[derive(Debug, Clone)]
+pub struct DatasetHead {
+    /// The directory it was read from.
+    pub dir: PathBuf,
+    /// `meta.json`.
+    pub meta: Meta,
+    /// `tokenizer.json`.
+    pub vocab: Vocab,
+    /// `holdout.ids`.
+    pub holdout: IdRows,
+}
+
+const REDO: &str = "re-run `textwgan prepare` to rebuild it";
+
+impl DatasetHead {
+    /// Reads and verifies `meta.json`, `tokenizer.json` and `holdout.ids` in `dir` (format
+    /// version, vocabulary hash and size, the holdout file's header, shape, checksum and ids,
+    /// and the dataset hash). `train.ids` is not touched.
+    pub fn open(dir: &Path) -> Result<DatasetHead> {
+        let meta_path = dir.join(META_FILE);
+        let text = std::fs::read_to_string(&meta_path).with_context(|| {
+            format!(
+                "cannot read {} (is {} a prepared dataset?)",
+                meta_path.display(),
+                dir.display()
+            )
+        })?;
+        let probe: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid JSON; {REDO}", meta_path.display()))?;
+        if probe["format_version"] != FORMAT_VERSION {
+            bail!(
+                "{}: dataset format version {} is not {FORMAT_VERSION}, the one this build reads; {REDO}",
+                meta_path.display(),
+                probe["format_version"]
+            );
+        }
+        let meta: Meta = serde_json::from_value(probe)
+            .with_context(|| format!("{} is malformed; {REDO}", meta_path.display()))?;
+        let vocab = Vocab::load(&dir.join(TOKENIZER_FILE))?;
+        if vocab.hash() != meta.vocab_hash || vocab.len() != meta.vocab_size {
+            return Err(bad(
+                dir,
+                format!("{TOKENIZER_FILE} does not match {META_FILE}"),
+            ));
+        }
+        let head = DatasetHead {
+            dir: dir.to_path_buf(),
+            holdout: IdRows::new(meta.options.seq_len.max(1), Vec::new()),
+            meta,
+            vocab,
+        };
+        let holdout = head.load_split(
+            HOLDOUT_FILE,
+            head.meta.counts.rows_holdout,
+            &head.meta.holdout_sha256,
+        )?;
+        let m = &head.meta;
+        let want = dataset_hash(
+            &m.vocab_hash,
+            m.options.seq_len,
+            (m.counts.rows_train, &m.train_sha256),
+            (m.counts.rows_holdout, &m.holdout_sha256),
+        );
+        if want != m.dataset_hash {
+            return Err(bad(dir, format!("dataset_hash in {META_FILE} is wrong")));
+        }
+        Ok(DatasetHead { holdout, ..head })
+    }
+
+    fn load_split(&self, name: &str, rows: u64, sum: &str) -> Result<IdRows> {
+        let (ids, got) = super::ids::read_ids_checked(&self.dir.join(name))?;
+        if ids.seq_len != self.seq_len() || ids.rows() as u64 != rows || got != sum {
+            return Err(bad(&self.dir, format!("{name} does not match {META_FILE}")));
+        }
+        if let Some(&id) = ids.ids.iter().find(|&&id| id as usize >= self.vocab.len()) {
+            return Err(bad(
+                &self.dir,
+                format!("{name} holds id {id}, outside the vocabulary"),
+            ));
+        }
+        Ok(ids)
+    }
+
+    /// Reads and verifies `train.ids` (header, shape, SHA-256 against `meta.json`, ids in the
+    /// vocabulary), as [`Dataset::open`] does.
+    pub fn load_train(&self) -> Result<IdRows> {
+        self.load_split(
+            TRAIN_FILE,
+            self.meta.counts.rows_train,
+            &self.meta.train_sha256,
+        )
+    }
+
+    /// [`crate::util::xxh64`] of the whole `train.ids` file as it is on disk now (header
+    /// included, so it also covers the payload SHA-256 stored there): a fast way to tell that
+    /// the file is still the one a derived file was built from.
+    pub fn train_checksum(&self) -> Result<u64> {
+        let path = self.dir.join(TRAIN_FILE);
+        crate::util::xxh64_file(&path).context(REDO)
+    }
+
+    /// The dataset hash from `meta.json` (verified against its fields by [`DatasetHead::open`]).
+    pub fn hash(&self) -> &str {
+        &self.meta.dataset_hash
+    }
+
+    /// Symbols per row.
+    pub fn seq_len(&self) -> usize {
+        self.meta.options.seq_len
+    }
+}
+
+fn bad(dir: &Path, what: String) -> anyhow::Error {
+    anyhow::anyhow!("{}: {what}; {REDO}", dir.display())
 }

@@ -82,13 +82,7 @@ pub fn write_ids(path: &Path, rows: &IdRows) -> Result<()> {
 /// Reads an id file, verifying magic, version, shape and checksum; returns the rows and the
 /// payload checksum (hex).
 pub fn read_ids_checked(path: &Path) -> Result<(IdRows, String)> {
-    let bytes = std::fs::read(path).with_context(|| {
-        format!(
-            "cannot read {} (re-run `textwgan prepare` to rebuild the dataset)",
-            path.display()
-        )
-    })?;
-    decode_ids(&bytes).with_context(|| {
+    read_ids_file(path)?.with_context(|| {
         format!(
             "{} is not a valid id file; re-run `textwgan prepare` to rebuild the dataset",
             path.display()
@@ -102,23 +96,24 @@ pub fn read_ids(path: &Path) -> Result<IdRows> {
     Ok(read_ids_checked(path)?.0)
 }
 
-fn decode_ids(bytes: &[u8]) -> Result<(IdRows, String)> {
-    if bytes.len() < HEADER_LEN {
+/// Checks an id-file header against the payload size; returns (seq_len, rows).
+fn parse_header(h: &[u8], payload_len: u64) -> Result<(usize, u64)> {
+    if h.len() < HEADER_LEN {
         bail!(
             "only {} bytes, shorter than the {HEADER_LEN}-byte header",
-            bytes.len()
+            h.len()
         );
     }
-    if &bytes[..8] != MAGIC {
+    if &h[..8] != MAGIC {
         bail!("wrong magic bytes (not a textwgan id file)");
     }
-    let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap_or_default());
+    let u32_at = |i: usize| u32::from_le_bytes(h[i..i + 4].try_into().unwrap_or_default());
     let version = u32_at(8);
     if version != VERSION {
         bail!("format version {version}; this build reads version {VERSION}");
     }
     let seq_len = u32_at(12) as usize;
-    let rows = u64::from_le_bytes(bytes[16..24].try_into().unwrap_or_default());
+    let rows = u64::from_le_bytes(h[16..24].try_into().unwrap_or_default());
     if seq_len == 0 {
         bail!("header says seq_len 0");
     }
@@ -126,23 +121,63 @@ fn decode_ids(bytes: &[u8]) -> Result<(IdRows, String)> {
         .ok()
         .and_then(|r| r.checked_mul(seq_len))
         .and_then(|n| n.checked_mul(2));
-    let body = &bytes[HEADER_LEN..];
-    if want != Some(body.len()) {
+    if want.map(|w| w as u64) != Some(payload_len) {
         bail!(
             "truncated or padded: the header says {rows} rows × {seq_len} ids but the file \
-             holds {} payload bytes",
-            body.len()
+             holds {payload_len} payload bytes"
         );
     }
-    let sum = sha2::Sha256::digest(body);
-    if sum[..] != bytes[24..56] {
+    Ok((seq_len, rows))
+}
+
+/// Checks the payload checksum and builds the rows from the ids (already in host order).
+fn finish_ids(header: &[u8], seq_len: usize, ids: Vec<u16>) -> Result<(IdRows, String)> {
+    let sum = sha2::Sha256::digest(le_bytes(&ids));
+    if sum[..] != header[24..56] {
         bail!("checksum mismatch: the ids were altered or corrupted");
     }
-    let ids = body
+    Ok((IdRows::new(seq_len, ids), crate::util::hex(&sum)))
+}
+
+#[cfg(test)]
+fn decode_ids(bytes: &[u8]) -> Result<(IdRows, String)> {
+    let (seq_len, _) = parse_header(bytes, bytes.len().saturating_sub(HEADER_LEN) as u64)?;
+    let ids = bytes[HEADER_LEN..]
         .chunks_exact(2)
         .map(|p| u16::from_le_bytes([p[0], p[1]]))
         .collect();
-    Ok((IdRows::new(seq_len, ids), crate::util::hex(&sum)))
+    finish_ids(bytes, seq_len, ids)
+}
+
+/// Reads an id file straight into the id buffer (no intermediate byte copy).
+fn read_ids_file(path: &Path) -> Result<std::result::Result<(IdRows, String), anyhow::Error>> {
+    use std::io::Read;
+    let cannot = || {
+        format!(
+            "cannot read {} (re-run `textwgan prepare` to rebuild the dataset)",
+            path.display()
+        )
+    };
+    let mut f = std::fs::File::open(path).with_context(cannot)?;
+    let len = f.metadata().with_context(cannot)?.len();
+    let mut header = [0u8; HEADER_LEN];
+    let got = (len as usize).min(HEADER_LEN);
+    f.read_exact(&mut header[..got]).with_context(cannot)?;
+    let (seq_len, rows) = match parse_header(&header[..got], len.saturating_sub(HEADER_LEN as u64))
+    {
+        Ok(x) => x,
+        Err(e) => return Ok(Err(e)),
+    };
+    let mut ids = vec![0u16; rows as usize * seq_len];
+    // SAFETY: u16 has no padding and every bit pattern is valid; the view covers exactly the
+    // `2 * ids.len()` bytes of `ids`, borrowed mutably for this read only.
+    let view =
+        unsafe { std::slice::from_raw_parts_mut(ids.as_mut_ptr().cast::<u8>(), ids.len() * 2) };
+    f.read_exact(view).with_context(cannot)?;
+    for id in &mut ids {
+        *id = u16::from_le(*id);
+    }
+    Ok(finish_ids(&header, seq_len, ids))
 }
 
 #[cfg(test)]

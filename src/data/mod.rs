@@ -14,6 +14,6 @@ pub mod text;
 pub mod tokenizer;
 pub mod vocab;
 
-pub use dataset::{Dataset, IdRows};
+pub use dataset::{Dataset, DatasetHead, IdRows};
 pub use meta::Meta;
 pub use vocab::{Vocab, PAD, UNK};

@@ -1,12 +1,12 @@
 //! The `eval` subcommand: arguments, loading the reference (dataset + cache, or a raw corpus
 //! prepared on the fly), and printing the report.
 
-use super::cache::{cache_path, load_or_build, CacheStatus};
+use super::cache::{cache_path, load_or_build, CacheKey, CacheStatus};
 use super::samples::read_samples;
 use super::stats::{check_max_n, CorpusStats};
 use super::{evaluate, render};
 use crate::data::prepare::{Encoding, InvalidPolicy};
-use crate::data::{prepare, Dataset, IdRows, Vocab};
+use crate::data::{prepare, DatasetHead, IdRows, Vocab};
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 
@@ -55,8 +55,6 @@ pub struct Reference {
     pub source: String,
     /// The vocabulary samples are encoded with.
     pub vocab: Vocab,
-    /// The training split.
-    pub train: IdRows,
     /// The held-out split (the floor).
     pub holdout: IdRows,
     /// Statistics of the training split.
@@ -64,10 +62,11 @@ pub struct Reference {
 }
 
 /// Loads the reference named by `args` (dataset with cache, or corpus prepared on the fly).
+/// With a valid cache the training split is only checksummed, not loaded.
 pub fn load_reference(args: &EvalArgs) -> Result<Reference> {
     check_max_n(args.max_n)?;
     if let Some(dir) = &args.data {
-        let ds = Dataset::open(dir)?;
+        let ds = DatasetHead::open(dir)?;
         if let Some(l) = args.seq_len {
             if l != ds.seq_len() {
                 bail!(
@@ -79,7 +78,12 @@ pub fn load_reference(args: &EvalArgs) -> Result<Reference> {
             }
         }
         let path = cache_path(dir);
-        let (stats, status) = load_or_build(&path, ds.hash(), &ds.train, args.max_n)?;
+        let key = CacheKey {
+            dataset_hash: ds.hash().to_string(),
+            train_check: ds.train_checksum()?,
+            seq_len: ds.seq_len(),
+        };
+        let (stats, status) = load_or_build(&path, &key, || ds.load_train(), args.max_n)?;
         match status {
             CacheStatus::Hit => {}
             CacheStatus::Built => eprintln!("eval: built the n-gram cache {}", path.display()),
@@ -96,7 +100,6 @@ pub fn load_reference(args: &EvalArgs) -> Result<Reference> {
         return Ok(Reference {
             source: dir.display().to_string(),
             vocab: ds.vocab,
-            train: ds.train,
             holdout: ds.holdout,
             stats,
         });
@@ -121,7 +124,6 @@ pub fn load_reference(args: &EvalArgs) -> Result<Reference> {
     Ok(Reference {
         source: names.join(" "),
         vocab: p.vocab,
-        train: p.train,
         holdout: p.holdout,
         stats,
     })
@@ -142,7 +144,6 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     }
     let report = evaluate(
         &samples,
-        &reference.train,
         &reference.holdout,
         &reference.stats,
         args.max_n,

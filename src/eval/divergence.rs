@@ -1,6 +1,7 @@
 //! Jensen–Shannon divergence (in bits) between a sample set's and a reference's n-gram
 //! distributions, in the two modes, `reference` (padded rows) and `clean` (text only).
 
+use super::corpus::{gallop, narrow_is_clean, CorpusTable, Grams};
 use super::ngrams::{has_pad, NgramTable};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -71,28 +72,45 @@ pub struct OrderStats {
 }
 
 /// Compares a sample table with a reference table of the same order.
-pub fn compare(samples: &NgramTable, reference: &NgramTable) -> OrderStats {
+pub fn compare(samples: &NgramTable, reference: &CorpusTable) -> OrderStats {
     let n = samples.n();
     let r = reference.counts_of_sorted(samples.keys());
-    let all = samples.counts().iter().copied().zip(r.iter().copied());
-    let js_reference = js_from_pairs(all, samples.total(), reference.total());
-    let clean: Vec<(u64, u64)> = samples
-        .keys()
-        .iter()
-        .zip(samples.counts().iter().zip(&r))
-        .filter(|(&k, _)| !has_pad(k, n))
-        .map(|(_, (&c, &r))| (c, r))
-        .collect();
-    let js_clean = js_from_pairs(
-        clean.iter().copied(),
-        samples.clean_total(),
-        reference.clean_total(),
-    );
+    let clean = samples.keys().iter().map(|&k| !has_pad(k, n));
+    let totals = (samples.total(), samples.clean_total());
+    order_stats(samples.counts(), &r, clean, totals, reference)
+}
+
+/// [`compare`] for sample n-grams in the reference's narrow packing (same values, same
+/// summation order: narrow keys sort like sample-table keys).
+pub(crate) fn compare_grams(g: &Grams, reference: &CorpusTable) -> OrderStats {
+    let b = reference.bits();
+    let r = match reference.narrow_keys() {
+        Some(keys) => gallop(keys, reference.counts(), g.keys.iter().map(|&k| Some(k))),
+        None => vec![0; g.keys.len()],
+    };
+    let counts: Vec<u64> = g.counts.iter().map(|&c| c as u64).collect();
+    let clean = g.keys.iter().map(|&k| narrow_is_clean(k, b));
+    order_stats(&counts, &r, clean, (g.totals.0, g.totals.1), reference)
+}
+
+/// The statistics from sample counts `c`, reference counts `r` of the same n-grams, which of
+/// them are PAD-free, and the sample totals (all, clean).
+fn order_stats(
+    c: &[u64],
+    r: &[u64],
+    clean: impl Iterator<Item = bool>,
+    totals: (u64, u64),
+    reference: &CorpusTable,
+) -> OrderStats {
+    let all = c.iter().copied().zip(r.iter().copied());
+    let js_reference = js_from_pairs(all.clone(), totals.0, reference.total());
+    let clean: Vec<(u64, u64)> = all.zip(clean).filter(|p| p.1).map(|p| p.0).collect();
+    let js_clean = js_from_pairs(clean.iter().copied(), totals.1, reference.clean_total());
     OrderStats {
         js_reference,
         js_clean,
-        count_reference: samples.total(),
-        count_clean: samples.clean_total(),
+        count_reference: totals.0,
+        count_clean: totals.1,
         distinct_clean: clean.len(),
         matched_clean: clean.iter().filter(|p| p.1 > 0).map(|p| p.0).sum(),
         covered_clean: clean.iter().map(|p| p.1).sum(),

@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod corpus;
 pub mod divergence;
 pub mod ngrams;
 pub mod report;
@@ -13,6 +14,7 @@ pub mod samples;
 pub mod stats;
 
 pub use cli::{load_reference, run, EvalArgs, Reference};
+pub use corpus::CorpusTable;
 pub use divergence::{JsCounts, JsReport, PerOrder};
 pub use ngrams::{NgramTable, MAX_N};
 pub use report::{render, EvalReport};
@@ -40,12 +42,11 @@ fn corpus_counts(stats: &CorpusStats, max_n: usize) -> JsCounts {
     c
 }
 
-/// The full report for `samples` against `reference` (built from `train`), with the floor from
-/// `holdout` (see [`floor_rows`]). `max_n` is capped at `reference.max_n()`.
+/// The full report for `samples` against `reference` (the training split's statistics), with
+/// the floor from `holdout` (see [`floor_rows`]). `max_n` is capped at `reference.max_n()`.
 /// `reference_source` names the reference in the report.
 pub fn evaluate(
     samples: &Samples,
-    train: &IdRows,
     holdout: &IdRows,
     reference: &CorpusStats,
     max_n: usize,
@@ -54,8 +55,8 @@ pub fn evaluate(
     let max_n = max_n.min(reference.max_n());
     let rows = pad_rows(&samples.seqs, reference.seq_len);
     let floor = floor_rows(holdout, rows.rows());
-    let s = set_report(&rows, reference, train, max_n);
-    let f = set_report(&floor, reference, train, max_n);
+    let s = set_report(&rows, reference, max_n);
+    let f = set_report(&floor, reference, max_n);
     EvalReport {
         samples: s.rows,
         seq_len: reference.seq_len,

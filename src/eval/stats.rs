@@ -2,15 +2,17 @@
 //! JS per order and mode, precision, coverage, distinct-n, unique ratio, verbatim copies,
 //! per-position entropy and the length histogram.
 
-use super::divergence::{compare, JsReport, OrderStats, PerOrder};
+use super::corpus::{count_all, sample_grams, CorpusTable};
+use super::divergence::{compare, compare_grams, JsReport, OrderStats, PerOrder};
 use super::ngrams::{NgramTable, MAX_N};
 use crate::data::{IdRows, PAD};
+use crate::util::hash_ids;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 /// What eval knows about the reference corpus: n-gram tables of orders 1..=max_n over its
-/// padded rows, its length histogram and its per-position entropy.
+/// padded rows, its length histogram, its per-position entropy and the hashes of its lines.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CorpusStats {
     /// Symbols per row.
@@ -18,26 +20,41 @@ pub struct CorpusStats {
     /// Number of rows.
     pub rows: u64,
     /// Tables of orders 1..=max_n (index 0 = order 1).
-    pub tables: Vec<NgramTable>,
+    pub tables: Vec<CorpusTable>,
     /// `lengths[l]` = rows whose text has `l` symbols, `l` in `0..=seq_len`.
     pub lengths: Vec<u64>,
     /// Entropy in bits of the id at each position of the padded rows (PAD counts as a symbol).
     pub position_entropy: Vec<f64>,
+    /// [`crate::util::hash_ids`] of every row's text, sorted and deduplicated (the
+    /// verbatim-copy check looks sample texts up here).
+    pub line_hashes: Vec<u64>,
 }
 
 impl CorpusStats {
-    /// Counts everything for `rows`; `max_n` must be in `1..=6`.
+    /// Counts everything for `rows`; `max_n` must be in `1..=6`, and rows must have PAD only
+    /// after their text (as prepared rows do).
     pub fn build(rows: &IdRows, max_n: usize) -> Result<CorpusStats> {
         check_max_n(max_n)?;
-        let tables = (1..=max_n)
-            .map(|n| NgramTable::from_rows(rows, n))
-            .collect();
+        // The tables on one side, the per-row statistics on the other (in parallel when
+        // the rayon pool has more than one thread).
+        let tables = || count_all(rows, max_n);
+        let per_row = || {
+            let lengths = length_histogram(rows);
+            (lengths, (position_entropy(rows), line_hashes(rows)))
+        };
+        let (tables, (lengths, (position_entropy, line_hashes))) =
+            if rows.ids.len() >= crate::eval::corpus::PARALLEL_FROM {
+                rayon::join(tables, per_row)
+            } else {
+                (tables(), per_row())
+            };
         Ok(CorpusStats {
             seq_len: rows.seq_len,
             rows: rows.rows() as u64,
-            tables,
-            lengths: length_histogram(rows),
-            position_entropy: position_entropy(rows),
+            tables: tables?,
+            lengths,
+            position_entropy,
+            line_hashes,
         })
     }
 
@@ -47,9 +64,25 @@ impl CorpusStats {
     }
 
     /// The table of order `n` (1-based), if counted.
-    pub fn table(&self, n: usize) -> Option<&NgramTable> {
+    pub fn table(&self, n: usize) -> Option<&CorpusTable> {
         n.checked_sub(1).and_then(|i| self.tables.get(i))
     }
+
+    /// Whether some row's text equals `text` (up to a 64-bit hash collision, probability
+    /// about rows × 2⁻⁶⁴).
+    pub fn has_line(&self, text: &[u16]) -> bool {
+        self.line_hashes.binary_search(&hash_ids(text)).is_ok()
+    }
+}
+
+/// Sorted, deduplicated [`hash_ids`] of the rows' texts.
+pub fn line_hashes(rows: &IdRows) -> Vec<u64> {
+    let mut h: Vec<u64> = (0..rows.rows())
+        .map(|r| hash_ids(rows.text_row(r)))
+        .collect();
+    h.sort_unstable();
+    h.dedup();
+    h
 }
 
 /// Refuses an n-gram order outside `1..=6`.
@@ -92,6 +125,16 @@ pub fn js_report_rows(rows: &IdRows, reference: &CorpusStats, max_n: usize) -> J
 
 fn compare_orders(rows: &IdRows, reference: &CorpusStats, max_n: usize) -> Vec<OrderStats> {
     let top = max_n.min(reference.max_n());
+    if top == 0 {
+        return Vec::new();
+    }
+    if let Some(grams) = sample_grams(rows, &reference.tables, top) {
+        return grams
+            .iter()
+            .zip(&reference.tables)
+            .map(|(g, t)| compare_grams(g, t))
+            .collect();
+    }
     (1..=top)
         .map(|n| compare(&NgramTable::from_rows(rows, n), &reference.tables[n - 1]))
         .collect()
@@ -110,32 +153,33 @@ pub fn length_histogram(rows: &IdRows) -> Vec<u64> {
 /// symbol, so the length distribution shows up too). 0 for an empty row set.
 pub fn position_entropy(rows: &IdRows) -> Vec<f64> {
     let n = rows.rows();
-    let mut col = vec![0u16; n];
-    (0..rows.seq_len)
-        .map(|t| {
-            for (r, c) in col.iter_mut().enumerate() {
-                *c = rows.ids[r * rows.seq_len + t];
-            }
-            col.sort_unstable();
-            entropy_of_sorted(&col)
-        })
+    let ids = rows.ids.iter().copied().max().unwrap_or(0) as usize + 1;
+    // counts[t * ids + id]: one pass over the rows.
+    let mut counts = vec![0u64; rows.seq_len * ids];
+    for r in 0..n {
+        for (t, &id) in rows.row(r).iter().enumerate() {
+            counts[t * ids + id as usize] += 1;
+        }
+    }
+    counts
+        .chunks_exact(ids)
+        .map(|c| entropy_of_counts(c, n))
         .collect()
 }
 
-fn entropy_of_sorted(v: &[u16]) -> f64 {
-    let total = v.len() as f64;
+/// Entropy of the distribution `counts / total`, summed in id order.
+fn entropy_of_counts(counts: &[u64], total: usize) -> f64 {
+    let total = total as f64;
     let mut h = 0.0;
-    let mut i = 0;
-    while i < v.len() {
-        let j = i + v[i..].iter().take_while(|&&x| x == v[i]).count();
-        let p = (j - i) as f64 / total;
+    for &c in counts.iter().filter(|&&c| c > 0) {
+        let p = c as f64 / total;
         h -= p * p.log2();
-        i = j;
     }
     h.max(0.0)
 }
 
-/// How many of a set's rows copy a training row verbatim (unpadded text compared exactly).
+/// How many of a set's rows copy a training row verbatim (unpadded texts compared by their
+/// 64-bit [`hash_ids`]; see [`CorpusStats::has_line`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Verbatim {
     /// Rows equal to some training row.
@@ -178,14 +222,9 @@ fn ratio(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-/// Computes a [`SetReport`] for `rows` against `reference`; `train` (the rows `reference` was
-/// built from) is used for the verbatim-copy check.
-pub fn set_report(
-    rows: &IdRows,
-    reference: &CorpusStats,
-    train: &IdRows,
-    max_n: usize,
-) -> SetReport {
+/// Computes a [`SetReport`] for `rows` against `reference` (the verbatim-copy check uses the
+/// reference's line hashes).
+pub fn set_report(rows: &IdRows, reference: &CorpusStats, max_n: usize) -> SetReport {
     let orders = compare_orders(rows, reference, max_n);
     let per = |f: &dyn Fn(&OrderStats) -> Option<f64>| -> PerOrder<Option<f64>> {
         orders
@@ -196,12 +235,8 @@ pub fn set_report(
     };
     let n = rows.rows() as u64;
     let texts: HashSet<&[u16]> = (0..rows.rows()).map(|r| rows.text_row(r)).collect();
-    let copied: HashSet<&[u16]> = (0..train.rows())
-        .map(|r| train.text_row(r))
-        .filter(|t| texts.contains(t))
-        .collect();
     let count = (0..rows.rows())
-        .filter(|&r| copied.contains(rows.text_row(r)))
+        .filter(|&r| reference.has_line(rows.text_row(r)))
         .count() as u64;
     let stats = SetStats {
         precision: per(&|o| ratio(o.matched_clean, o.count_clean)),
