@@ -8,7 +8,10 @@ use burn::tensor::{DType, Tensor, TensorData};
 use textwgan::cpu;
 use textwgan::model::{generator, ModelShape, Net, NetKind};
 use textwgan::rng::Rng;
-use textwgan::train::step::{critic_grads_on, generator_grads};
+use textwgan::train::adam::{Adam, AdamConfig};
+use textwgan::train::step::{
+    critic_grads_on, critic_step_with, generator_grads, generator_step_with, Engine,
+};
 
 type B = Flex;
 type A = Autodiff<Flex>;
@@ -168,5 +171,108 @@ fn generator_step_gradient_matches_burn_autodiff() {
         let d = rel_diff(&ours, &want);
         assert!(d < 1e-11, "blocks {blocks} kernel {k}: gradient {d}");
         assert!((loss - want_loss).abs() < 1e-11 * (1.0 + want_loss.abs()));
+    }
+}
+
+#[test]
+fn sizes_that_run_in_parallel_match_too() {
+    // Buffers over the element-wise parallel threshold (65 536 values) and products over
+    // gemm's (2^21 multiply-adds), so the threaded paths are the ones compared.
+    let s = ModelShape {
+        vocab: 7,
+        seq_len: 32,
+        width: 48,
+        blocks: 2,
+        noise: 5,
+        kernel: 5,
+        residual_scale: 0.3,
+    };
+    let c = net(NetKind::Critic, &s, 60, 3.0);
+    let g = net(NetKind::Generator, &s, 61, 2.0);
+    let n = 64;
+    let real = one_hot(&s, n, 62);
+    let z = random(n * s.noise, 63);
+    let fake = host(&generator::forward(&g, tensor(z.clone(), [n, s.noise])));
+    let mut rng = Rng::new(64);
+    let alpha: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+    let cp = params(&c);
+    let grads = || cpu::step::critic_grads(&s, &refs(&cp), &real, &fake, &alpha, 10.0, 1e-12).1;
+    let pool = |t| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .unwrap()
+    };
+    let ours = pool(1).install(grads);
+    assert_eq!(
+        ours,
+        pool(3).install(grads),
+        "1 and 3 threads give other bits"
+    );
+    let dims = [n, s.seq_len, s.vocab];
+    let (_, want) = critic_grads_on::<A>(
+        &c,
+        tensor(real, dims),
+        tensor(fake, dims),
+        tensor(alpha, [n, 1, 1]),
+        10.0,
+        1e-12,
+    );
+    let d = rel_diff(&ours, &want);
+    assert!(d < 1e-11, "critic gradient {d}");
+    let (_, ours) = cpu::step::generator_grads(&s, &refs(&params(&g)), &refs(&params(&c)), &z, n);
+    let (_, want) = generator_grads::<A>(&g, &c, tensor(z, [n, s.noise]));
+    let d = rel_diff(&ours, &want);
+    assert!(d < 1e-11, "generator gradient {d}");
+}
+
+#[test]
+fn whole_steps_with_adam_agree_between_engines() {
+    // The training loop's entry points (host copies, shared Flex buffers, in-place Adam).
+    let s = shape(2, 5);
+    let cfg = AdamConfig {
+        lr: 1e-3,
+        beta1: 0.5,
+        beta2: 0.9,
+        eps: 1e-8,
+    };
+    let c0 = net(NetKind::Critic, &s, 70, 3.0);
+    let g0 = net(NetKind::Generator, &s, 71, 2.0);
+    let n = 4;
+    let run = |engine: Engine| {
+        let (mut c, mut g) = (c0.clone(), g0.clone());
+        let (mut ac, mut ag) = (Adam::new(cfg, &c.params), Adam::new(cfg, &g.params));
+        let mut rng = Rng::new(72);
+        for step in 0..3 {
+            let real = tensor(one_hot(&s, n, 73 + step), [n, s.seq_len, s.vocab]);
+            let z = tensor(random(n * s.noise, 80 + step), [n, s.noise]);
+            let alpha: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+            let alpha = tensor(alpha, [n, 1, 1]);
+            critic_step_with::<A>(engine, &g, &mut c, &mut ac, real, z, alpha, 10.0, 1e-12);
+            let z = tensor(random(n * s.noise, 90 + step), [n, s.noise]);
+            generator_step_with::<A>(engine, &mut g, &c, &mut ag, z);
+        }
+        c.params
+            .iter()
+            .chain(&g.params)
+            .chain(&ac.v)
+            .chain(&ag.m)
+            .map(host)
+            .collect::<Vec<Vec<f64>>>()
+    };
+    let (cpu, burn) = (run(Engine::Cpu), run(Engine::Burn));
+    let moved: f64 = cpu[0]
+        .iter()
+        .zip(&host(&c0.params[0]))
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(moved > 1e-4, "the steps should move the weights ({moved})");
+    for (i, (a, b)) in cpu.iter().zip(&burn).enumerate() {
+        for (x, y) in a.iter().zip(b) {
+            assert!(
+                (x - y).abs() < 1e-10 * (1.0 + y.abs()),
+                "tensor {i}: {x} vs {y}"
+            );
+        }
     }
 }

@@ -147,14 +147,15 @@ impl<T: Real> Act<T> {
         if self.d.len() <= 2 * CHUNK {
             return sum_rows(&self.d);
         }
+        // Partial sums of fixed chunks, in parallel, then added in order: the same bits for
+        // any thread count (a rayon `reduce` would add in a scheduling-dependent order).
         let per = (CHUNK / c).max(1) * c;
-        self.d.par_chunks(per).map(sum_rows).reduce(
-            || vec![T::zero(); c],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, &y)| *x += y);
-                a
-            },
-        )
+        let parts: Vec<Vec<T>> = self.d.par_chunks(per).map(sum_rows).collect();
+        let mut v = vec![T::zero(); c];
+        for p in parts {
+            v.iter_mut().zip(&p).for_each(|(x, &y)| *x += y);
+        }
+        v
     }
 
     /// The sum over samples, as one sample.
@@ -193,8 +194,8 @@ fn taps(k: usize, l: usize) -> Vec<(usize, isize, usize, usize)> {
 }
 
 /// A kernel-`k` convolution of `x` (`cin` channels) with `w` (`[k·cin, cout]`, row
-/// `j·cin + i`, see [`crate::model::layers`]) plus an optional bias: one product over the
-/// overlapping windows. `k` may be smaller than the layout's `2p + 1` (e.g. 1).
+/// `j·cin + i`, see [`crate::model::layers`]) and `(k−1)/2` zero padding, plus an optional
+/// bias: one product per tap (see the module docs); `k` is any odd size (1 for dense rows).
 pub fn conv<T: Real>(x: View<T>, w: &[T], cout: usize, k: usize, bias: Option<&[T]>) -> Act<T> {
     let mut out = conv_scaled(x, w, cout, k, T::one());
     if let Some(b) = bias {
@@ -232,7 +233,7 @@ fn run_taps<'a, T: Real>(
     let mut d: Vec<T> = Vec::with_capacity(len);
     let (at, a, b) = products.next().expect("the centre tap");
     assert!(
-        at == 0 && a.rows * b.cols == len,
+        at == 0 && a.rows == s.rows() && b.cols == s.c,
         "the centre tap covers every row"
     );
     gemm_uninit(&mut d.spare_capacity_mut()[..len], s.c, a, b, scale);
@@ -295,6 +296,7 @@ pub fn conv_t_scaled<T: Real>(x: View<T>, w: &[T], cout: usize, k: usize, scale:
     run_taps(s.with_c(cout), products, scale)
 }
 
+#[cfg(test)]
 /// The weight of the transposed convolution: `[k·cin, cout]` → `[k·cout, cin]` with the
 /// kernel flipped, so that `conv(d, flip(w))` is the input-gradient of `conv(·, w)`.
 pub fn flip_weight<T: Real>(w: &[T], k: usize, cin: usize, cout: usize) -> Vec<T> {
@@ -498,6 +500,34 @@ mod tests {
                 let lin: f64 = y2.iter().zip(&d).map(|(a, b)| a * b).sum::<f64>() - lhs;
                 assert!((dw[idx] - lin).abs() < 1e-10, "weight grad k {k} [{idx}]");
             }
+        }
+    }
+
+    #[test]
+    fn column_sums_do_not_depend_on_the_thread_count() {
+        let s = Shape {
+            n: 50,
+            l: 500,
+            c: 8,
+        };
+        let a = Act {
+            s,
+            d: vals(s.len(), 5),
+        };
+        let pool = |t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+        };
+        let one = pool(1).install(|| a.col_sums());
+        let three = pool(3).install(|| a.col_sums());
+        assert_eq!(one, three);
+        let direct: Vec<f64> = (0..8)
+            .map(|j| a.d.iter().skip(j).step_by(8).sum())
+            .collect();
+        for (x, y) in one.iter().zip(&direct) {
+            assert!((x - y).abs() < 1e-9, "{x} vs {y}");
         }
     }
 

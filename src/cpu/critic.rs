@@ -14,7 +14,8 @@ use crate::model::ModelShape;
 pub struct Pass<T> {
     /// The input (`vocab` channels).
     pub x: Act<T>,
-    /// Per-block ReLU outputs and the trunk output.
+    /// Per-block ReLU outputs and the trunk output (the last block's input for a pass
+    /// without scores, see [`forward`]).
     pub trunk: Trunk<T>,
     /// `D(x_b)`.
     pub scores: Vec<T>,
@@ -75,7 +76,6 @@ pub fn forward<T: Real>(ms: &ModelShape, p: &[&[T]], x: Act<T>, scores: bool) ->
 
 /// Backward of `Σ_b coef[b]·D(x_b)` over the samples of `pass`. With `grads`, adds the
 /// parameter gradients; with `want_input`, returns the gradient with respect to the input.
-#[allow(clippy::too_many_arguments)]
 pub fn backward<T: Real>(
     ms: &ModelShape,
     p: &[&[T]],
@@ -114,7 +114,6 @@ fn scale_masked<T: Real>(x: &mut Act<T>, s: T, m: super::act::View<T>) {
 /// The penalty `λ·mean_b (‖∇ₓD(x_b)‖ − 1)²` over the samples of `pass`, with slopes
 /// `sqrt(Σ g² + eps)`; adds its exact parameter gradient to `grads` and returns the
 /// unscaled `mean (slope − 1)²`.
-#[allow(clippy::too_many_arguments)]
 pub fn penalty<T: Real>(
     ms: &ModelShape,
     p: &[&[T]],

@@ -46,12 +46,18 @@ impl<'a, T> Mat<'a, T> {
     }
 }
 
+/// One past the last element a `rows × cols` matrix with these strides touches (checked).
 fn span(rows: usize, cols: usize, rs: usize, cs: usize) -> usize {
     if rows == 0 || cols == 0 {
-        0
-    } else {
-        (rows - 1) * rs + (cols - 1) * cs + 1
+        return 0;
     }
+    let s = (rows - 1)
+        .checked_mul(rs)
+        .and_then(|a| (cols - 1).checked_mul(cs).and_then(|b| a.checked_add(b)))
+        .and_then(|a| a.checked_add(1))
+        .expect("gemm: matrix span overflows");
+    assert!(s <= isize::MAX as usize, "gemm: matrix span overflows");
+    s
 }
 
 /// Products smaller than this many multiply-adds run on one thread.
@@ -99,6 +105,7 @@ unsafe fn raw<T: Real>(
     assert!(a.span() <= a.d.len(), "gemm: lhs out of bounds");
     assert!(b.span() <= b.d.len(), "gemm: rhs out of bounds");
     assert!(span(m, n, dst_rs, 1) <= len, "gemm: dst out of bounds");
+    assert!(m <= 1 || dst_rs >= n, "gemm: dst rows overlap");
     if m == 0 || n == 0 {
         return;
     }

@@ -1,15 +1,17 @@
 //! The CPU engine: both WGAN-GP steps written directly on matrix products.
 //!
 //! Same networks and the same math as [`crate::model`] and [`crate::train::step`] (the
-//! tests compare both in f64), laid out for the CPU: activations channels-last in one
-//! buffer per layer, with `(k−1)/2` zero rows between samples ([`act::Shape`]), so that a
-//! kernel-`k` convolution of the whole batch is ONE product on an overlapping-window view
-//! of that buffer (no unfold copy), its weight gradient one product on the transposed
-//! view, and its transposed convolution the same with the weight blocks' transposed views. Products run
-//! on the `gemm` crate (the kernels burn's Flex backend uses); element-wise work is fused
-//! into plain loops. Known structure is used where it saves whole products: the critic's
-//! output gradient is the same `[seq, width]` matrix for every sample, so the first
-//! transposed convolution of every backward pass is computed once, not once per sample.
+//! tests compare both in f64), laid out for the CPU: activations time-major in one buffer
+//! per layer (row `t·n + b`, [`act::Shape`]), so that each tap of a kernel-`k` convolution
+//! of the whole batch is ONE product over a contiguous block of rows (no padding rows, no
+//! unfold copy, no products with the zero padding), its weight gradient the same blocks
+//! transposed, and its transposed convolution the same with the weight blocks' transposed
+//! views. Products run on the `gemm` crate (the kernels burn's Flex backend uses), whose
+//! threads split rows and columns only, so results do not depend on the thread count;
+//! element-wise work is plain loops, split over the thread pool when large, in fixed chunks.
+//! Known structure is used where it saves whole products: the critic's output gradient is
+//! the same `[seq, width]` matrix for every sample, so the first transposed convolution of
+//! every backward pass is computed once, not once per sample.
 
 pub mod act;
 pub mod critic;

@@ -45,7 +45,7 @@ pub fn generate<T: Real>(ms: &ModelShape, gen: &[&[T]], z: &[T], n: usize) -> Ve
 /// The critic step's loss terms and parameter gradient for `real` and `fake` rows (both
 /// row-major `[n, seq, vocab]`) and one interpolation weight per sample: the gradient of
 /// `mean D(fake) − mean D(real) + λ·mean (‖∇ₓD(x̂)‖ − 1)²`, `x̂ = real + α(fake − real)`.
-#[allow(clippy::too_many_arguments)]
+/// Calls [`super::keep_freed_memory`] (a process-wide allocator setting) first.
 pub fn critic_grads<T: Real>(
     ms: &ModelShape,
     critic_p: &[&[T]],
@@ -94,6 +94,7 @@ pub fn critic_grads<T: Real>(
 }
 
 /// The generator step's loss `−mean D(G(z))` and the generator's parameter gradient.
+/// Calls [`super::keep_freed_memory`] (a process-wide allocator setting) first.
 pub fn generator_grads<T: Real>(
     ms: &ModelShape,
     gen_p: &[&[T]],

@@ -73,7 +73,6 @@ pub fn add_to<T: Real>(dst: &mut [T], src: &[T]) {
 /// Backward through every block of the forward `stash`, from the
 /// gradient `top` at the trunk's output; returns the gradient at the trunk's input. With
 /// `grads` (layout order), adds the blocks' weight and bias gradients to it.
-#[allow(clippy::too_many_arguments)]
 pub fn backward<T: Real>(
     ms: &ModelShape,
     p: &[&[T]],

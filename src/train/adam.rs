@@ -87,7 +87,10 @@ impl<B: Backend> Adam<B> {
         };
         let update = |p: &mut [T], m: &mut [T], v: &mut [T], g: &[T]| {
             use rayon::prelude::*;
-            assert_eq!(p.len(), g.len());
+            assert!(
+                p.len() == g.len() && m.len() == g.len() && v.len() == g.len(),
+                "adam: parameter, moments and gradient differ in size"
+            );
             const C: usize = 1 << 15;
             p.par_chunks_mut(C)
                 .zip(m.par_chunks_mut(C))

@@ -1,7 +1,10 @@
 //! One critic step and one generator step of WGAN-GP.
 //!
-//! Networks live on the inner (non-autodiff) backend; each step lifts the parameters it
-//! trains into the autodiff graph, runs one ordinary backward and applies Adam.
+//! Networks live on the inner (non-autodiff) backend. [`critic_step`] and
+//! [`generator_step`] pick the engine with [`Engine::for_backend`]: on burn's CPU backend
+//! (Flex) the hand-written engine of [`crate::cpu`] computes the gradients on the tensors'
+//! buffers; on any other backend (CUDA) each step lifts the parameters it trains into the
+//! autodiff graph and runs one ordinary backward. Both then apply Adam.
 
 use super::adam::Adam;
 use crate::data::IdRows;
@@ -178,6 +181,7 @@ pub(crate) enum HostParams<T> {
 }
 
 impl<T: crate::cpu::Real + Element + bytemuck::Pod> HostParams<T> {
+    /// The parameters of `net`, shared when possible.
     pub(crate) fn of<B: Backend>(net: &Net<B>) -> HostParams<T> {
         let shared: Option<Vec<burn_flex::FlexTensor>> = net
             .params
@@ -195,6 +199,7 @@ impl<T: crate::cpu::Real + Element + bytemuck::Pod> HostParams<T> {
         }
     }
 
+    /// One slice per parameter, in layout order.
     pub(crate) fn slices(&self) -> Vec<&[T]> {
         match self {
             HostParams::Shared(v) => v.iter().map(|f| f.as_slice::<T>().unwrap()).collect(),
