@@ -206,6 +206,14 @@ fn refuses_other_dataset_other_config_and_existing_run() {
     cfg.train.lr_critic = 5e-4;
     let e = run(dir.path(), &cfg, &d, true).unwrap_err();
     assert!(format!("{e:#}").contains("lr_critic"), "{e:#}");
+    // What sample, plot and report write into a run does not make it foreign.
+    for f in ["samples.txt", "curves.png", "report.html"] {
+        std::fs::write(dir.path().join(f), "x").unwrap();
+    }
+    assert_eq!(
+        run(dir.path(), &config(7), &d, true).unwrap(),
+        Outcome::Finished { iteration: 7 }
+    );
     // A directory that is not a run is refused (nothing is written into it).
     let foreign = tempfile::tempdir().unwrap();
     std::fs::write(foreign.path().join("notes.txt"), "mine").unwrap();

@@ -141,6 +141,11 @@ fn refuse_foreign_dir(run_dir: &Path) -> Result<()> {
         "--out {} exists and is not a directory; choose another --out",
         run_dir.display()
     );
+    // A run (our config beside our checkpoints) may also hold what the other subcommands
+    // write there (samples, plots, the report): it is ours, whatever else is in it.
+    if run_dir.join("config.toml").is_file() && run_dir.join("checkpoints").is_dir() {
+        return Ok(());
+    }
     let known = [
         "config.toml",
         "metrics.jsonl",
