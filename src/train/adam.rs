@@ -79,12 +79,7 @@ impl<B: Backend> Adam<B> {
         let (b1, b2) = (T::of(c.beta1), T::of(c.beta2));
         let (nb1, nb2) = (T::of(1.0 - c.beta1), T::of(1.0 - c.beta2));
         let (sbc2, eps, step) = (T::of(bc2.sqrt()), T::of(c.eps), T::of(c.lr / bc1));
-        let host = |t: &Tensor<B, 2>| -> Vec<T> {
-            t.to_data()
-                .convert::<T>()
-                .to_vec::<T>()
-                .expect("a float tensor")
-        };
+        let host = super::step::host::<B, 2, T>;
         let update = |p: &mut [T], m: &mut [T], v: &mut [T], g: &[T]| {
             use rayon::prelude::*;
             assert!(

@@ -164,7 +164,7 @@ pub fn critic_step_with<A: AutodiffBackend>(
 }
 
 /// Host copies of a tensor's values.
-fn host<B: Backend, const D: usize, T: Element>(t: &Tensor<B, D>) -> Vec<T> {
+pub(crate) fn host<B: Backend, const D: usize, T: Element>(t: &Tensor<B, D>) -> Vec<T> {
     t.to_data()
         .convert::<T>()
         .to_vec::<T>()
@@ -320,33 +320,36 @@ pub fn generator_step_with<A: AutodiffBackend>(
     adam: &mut Adam<A::InnerBackend>,
     z: Tensor<A::InnerBackend, 2>,
 ) -> f64 {
-    if engine == Engine::Cpu {
-        fn run<B: Backend, T: crate::cpu::Real + Element + bytemuck::Pod>(
-            gen: &mut Net<B>,
-            critic_net: &Net<B>,
-            adam: &mut Adam<B>,
-            z: Tensor<B, 2>,
-        ) -> f64 {
-            let n = z.dims()[0];
-            let (gp, cp) = (HostParams::<T>::of(gen), HostParams::<T>::of(critic_net));
-            let (l, g) = crate::cpu::step::generator_grads::<T>(
-                &gen.shape.clone(),
-                &gp.slices(),
-                &cp.slices(),
-                &host(&z),
-                n,
-            );
-            drop(gp);
-            adam.step_host(&mut gen.params, g);
-            l
+    match engine {
+        Engine::Cpu if z.dtype() == DType::F64 => {
+            cpu_generator_step::<_, f64>(gen, critic_net, adam, z)
         }
-        return if z.dtype() == DType::F64 {
-            run::<_, f64>(gen, critic_net, adam, z)
-        } else {
-            run::<_, f32>(gen, critic_net, adam, z)
-        };
+        Engine::Cpu => cpu_generator_step::<_, f32>(gen, critic_net, adam, z),
+        Engine::Burn => {
+            let (loss, gr) = generator_grads::<A>(gen, critic_net, z);
+            adam.step(&mut gen.params, gr);
+            loss
+        }
     }
-    let (loss, gr) = generator_grads::<A>(gen, critic_net, z);
-    adam.step(&mut gen.params, gr);
+}
+
+/// [`generator_step`] on the CPU engine in precision `T`.
+fn cpu_generator_step<B: Backend, T: crate::cpu::Real + Element + bytemuck::Pod>(
+    gen: &mut Net<B>,
+    critic_net: &Net<B>,
+    adam: &mut Adam<B>,
+    z: Tensor<B, 2>,
+) -> f64 {
+    let n = z.dims()[0];
+    let (gp, cp) = (HostParams::<T>::of(gen), HostParams::<T>::of(critic_net));
+    let (loss, grads) = crate::cpu::step::generator_grads::<T>(
+        &gen.shape,
+        &gp.slices(),
+        &cp.slices(),
+        &host(&z),
+        n,
+    );
+    drop(gp); // releases the shared buffers, so that Adam can update them in place
+    adam.step_host(&mut gen.params, grads);
     loss
 }
